@@ -48,6 +48,7 @@
 mod btf;
 mod builder;
 mod display;
+pub mod dump;
 mod error;
 pub mod ext;
 mod index;
