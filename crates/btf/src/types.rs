@@ -119,11 +119,7 @@ impl fmt::Display for Kind {
 /// happen; it yields 0 rather than panicking all the same.
 #[inline(always)]
 pub(crate) fn word(rec: &[u8], i: usize) -> u32 {
-    let at = i.wrapping_mul(4);
-    match rec.get(at..at.wrapping_add(4)) {
-        Some(&[a, b, c, d]) => u32::from_ne_bytes([a, b, c, d]),
-        _ => 0,
-    }
+    crate::btf::rd(rec, i.wrapping_mul(4))
 }
 
 /// The string sections a view resolves names against (split BTF has two).

@@ -8,4 +8,5 @@
 //! The API of this crate is internal to oxbpf and not covered by semver.
 #![deny(missing_docs)]
 
+pub mod alloc_count;
 pub mod mmap;

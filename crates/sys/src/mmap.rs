@@ -34,7 +34,7 @@ impl ReadOnlyMapping {
         // into it can observe our own writes; the files this is used for
         // (sysfs BTF) are immutable while the kernel runs, so the bytes
         // behind the returned slice never change or disappear.
-        let map = unsafe { memmap2::MmapOptions::new().map(&file)? };
+        let map = unsafe { memmap2::MmapOptions::new().map_copy_read_only(&file)? };
         Ok(Self { map })
     }
 }
