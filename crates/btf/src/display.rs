@@ -52,7 +52,7 @@ fn tagged(kw: &str, name: &str) -> String {
 fn join(base: String, inner: &str) -> String {
     if inner.is_empty() {
         base
-    } else if inner.starts_with('[') || inner.starts_with('(') && !inner.starts_with("(*") {
+    } else if inner.starts_with('[') {
         format!("{base}{inner}")
     } else {
         format!("{base} {inner}")

@@ -55,6 +55,9 @@ mod index;
 mod resolve;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
 pub use crate::btf::{
     Btf, Endian, FileError, KindLayout, BTF_MAGIC, KERNEL_BTF_PATH, MAX_NAME_OFFSET, MAX_TYPE,
 };
