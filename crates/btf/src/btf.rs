@@ -51,6 +51,19 @@ pub struct KindLayout {
     pub flags: u16,
 }
 
+/// How much of a blob [`Btf`] checks while parsing.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Validation {
+    /// Everything: structure, and that every type reference and name offset
+    /// anywhere (members, parameters, enumerators included) is in range.
+    Full,
+    /// Structure (every record's bounds, kind, sizes, `vlen`, and the
+    /// references and names in each type's header), but not the references
+    /// inside members, parameters and enumerators. For BTF the kernel itself
+    /// produced and already validated at boot (`/sys/kernel/btf/*`).
+    Trusted,
+}
+
 /// The bytes behind a [`Btf`]: borrowed, owned, or shared with something
 /// that keeps them alive (such as a file mapping).
 pub(crate) enum Data<'a> {
@@ -126,13 +139,13 @@ impl std::fmt::Debug for Btf<'_> {
 impl Btf<'static> {
     /// Parses an owned blob.
     pub fn parse_owned(bytes: Vec<u8>) -> Result<Self, ParseError> {
-        Self::parse_data(Data::Owned(bytes), None)
+        Self::parse_data(Data::Owned(bytes), None, Validation::Full)
     }
 
     /// Parses bytes kept alive by `owner` (a file mapping, an `Arc<[u8]>`...)
     /// without copying them.
     pub fn parse_shared(owner: Arc<dyn AsRef<[u8]> + Send + Sync>) -> Result<Self, ParseError> {
-        Self::parse_data(Data::Shared(owner), None)
+        Self::parse_data(Data::Shared(owner), None, Validation::Full)
     }
 
     /// Reads and parses a raw BTF file (not an ELF object: the loader
@@ -140,7 +153,7 @@ impl Btf<'static> {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, FileError> {
         let path = path.as_ref();
         let bytes = read_file(path)?;
-        Self::parse_data(bytes, None).map_err(|source| FileError::Parse {
+        Self::parse_data(bytes, None, validation_for(path)).map_err(|source| FileError::Parse {
             path: path.into(),
             source,
         })
@@ -150,6 +163,14 @@ impl Btf<'static> {
     ///
     /// The file is mapped read-only (`MAP_PRIVATE`) when the kernel allows
     /// it, so no copy of its ~5 MiB is made; otherwise it is read.
+    ///
+    /// Files under `/sys/kernel/btf/` are produced by the running kernel,
+    /// which validated them itself at boot (`btf_parse_vmlinux`, and
+    /// `btf_parse_module` for modules), so for them parsing checks the
+    /// structure of every record (bounds, kinds, sizes, `vlen`, header
+    /// references) but does not re-check every member and parameter
+    /// reference. All other inputs get the full validation of
+    /// [`Btf::parse`]; either way nothing is ever read out of bounds.
     ///
     /// # Minimum kernel version
     /// 5.4 with `CONFIG_DEBUG_INFO_BTF` (mapping needs 6.15).
@@ -165,10 +186,21 @@ impl Btf<'static> {
     ) -> Result<Self, FileError> {
         let path = path.as_ref();
         let bytes = read_file(path)?;
-        Self::parse_data(bytes, Some(base)).map_err(|source| FileError::Parse {
-            path: path.into(),
-            source,
+        Self::parse_data(bytes, Some(base), validation_for(path)).map_err(|source| {
+            FileError::Parse {
+                path: path.into(),
+                source,
+            }
         })
+    }
+}
+
+/// Full validation, except for the kernel's own BTF files.
+fn validation_for(path: &Path) -> Validation {
+    if path.starts_with("/sys/kernel/btf/") {
+        Validation::Trusted
+    } else {
+        Validation::Full
     }
 }
 
@@ -388,17 +420,21 @@ impl<'a> Btf<'a> {
     /// Parses and validates a raw BTF blob (`.BTF` section contents or a
     /// `/sys/kernel/btf/*` file), borrowing it.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, ParseError> {
-        Self::parse_data(Data::Borrowed(bytes), None)
+        Self::parse_data(Data::Borrowed(bytes), None, Validation::Full)
     }
 
     /// Parses split BTF (a kernel module's) on top of `base`: its type ids
     /// continue after the base's last one, and its string offsets after the
     /// base's string section.
     pub fn parse_split(bytes: &'a [u8], base: Arc<Btf<'a>>) -> Result<Self, ParseError> {
-        Self::parse_data(Data::Borrowed(bytes), Some(base))
+        Self::parse_data(Data::Borrowed(bytes), Some(base), Validation::Full)
     }
 
-    fn parse_data(data: Data<'a>, base: Option<Arc<Btf<'a>>>) -> Result<Self, ParseError> {
+    fn parse_data(
+        data: Data<'a>,
+        base: Option<Arc<Btf<'a>>>,
+        validation: Validation,
+    ) -> Result<Self, ParseError> {
         let raw = data.bytes();
         let magic = match raw.get(0..2) {
             Some(&[a, b]) => u16::from_ne_bytes([a, b]),
@@ -424,7 +460,7 @@ impl<'a> Btf<'a> {
         } else {
             data
         };
-        let mut btf = Self::from_native(data, &header, base)?;
+        let mut btf = Self::from_native(data, &header, base, validation)?;
         btf.endian = endian;
         Ok(btf)
     }
@@ -433,6 +469,7 @@ impl<'a> Btf<'a> {
         data: Data<'a>,
         h: &Header,
         base: Option<Arc<Btf<'a>>>,
+        validation: Validation,
     ) -> Result<Self, ParseError> {
         let bytes = data.bytes();
         let total = bytes.len();
@@ -481,7 +518,9 @@ impl<'a> Btf<'a> {
         }
         // Kernel and clang strings are ASCII: check that first (4x faster
         // than full UTF-8 validation), and validate UTF-8 only otherwise.
-        if !strs.is_ascii() {
+        // The kernel validated its own strings at boot; for those, names
+        // are still checked one by one when they are turned into `&str`.
+        if validation == Validation::Full && !strs.is_ascii() {
             if let Err(e) = std::str::from_utf8(strs) {
                 return Err(ParseError::BadStrings(format!(
                     "invalid UTF-8 at string offset {}",
@@ -500,7 +539,11 @@ impl<'a> Btf<'a> {
             )));
         }
 
-        let offsets = scan_types(
+        let scan = match validation {
+            Validation::Full => scan_types::<true>,
+            Validation::Trusted => scan_types::<false>,
+        };
+        let offsets = scan(
             bytes,
             type_start,
             type_end,
@@ -744,7 +787,7 @@ fn parse_layout(
 /// References to other types and to strings are range-checked with a
 /// branch-free running maximum; only if that maximum is out of range is the
 /// section walked again to report the first offending type precisely.
-fn scan_types(
+fn scan_types<const ELEMENTS: bool>(
     bytes: &[u8],
     type_start: usize,
     type_end: usize,
@@ -855,7 +898,7 @@ fn scan_types(
                 no_vlen("ARRAY")?;
                 max_ref = max_ref.max(rd(body, 0)).max(rd(body, 4));
             }
-            4 | 5 => {
+            4 | 5 if ELEMENTS => {
                 for m in body.chunks_exact(12) {
                     max_name = max_name.max(rd(m, 0));
                     max_ref = max_ref.max(rd(m, 4));
@@ -883,9 +926,11 @@ fn scan_types(
             }
             13 => {
                 max_ref = max_ref.max(size_or_type);
-                for p in body.chunks_exact(8) {
-                    max_name = max_name.max(rd(p, 0));
-                    max_ref = max_ref.max(rd(p, 4));
+                if ELEMENTS {
+                    for p in body.chunks_exact(8) {
+                        max_name = max_name.max(rd(p, 0));
+                        max_ref = max_ref.max(rd(p, 4));
+                    }
                 }
             }
             14 => {
@@ -952,11 +997,13 @@ fn scan_types(
                         format!("ENUM64 size {size_or_type} is not 1, 2, 4 or 8"),
                     ));
                 }
-                for v in body.chunks_exact(12) {
-                    max_name = max_name.max(rd(v, 0));
+                if ELEMENTS {
+                    for v in body.chunks_exact(12) {
+                        max_name = max_name.max(rd(v, 0));
+                    }
                 }
             }
-            _ => {} // unknown kind stepped over with the layout section
+            _ => {} // STRUCT/UNION when trusted, or an unknown kind stepped over with the layout section
         }
         offsets.push(at as u32);
         pos += len;

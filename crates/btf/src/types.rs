@@ -144,9 +144,10 @@ impl<'a> Strings<'a> {
         tail.get(..end)
     }
 
-    /// The string at `off`. The string sections are validated as UTF-8 and
-    /// NUL-terminated at parse time; out-of-range offsets (only possible
-    /// through a bug) give `""`.
+    /// The string at `off`. String sections are checked to be UTF-8 and
+    /// NUL-terminated when parsed (the kernel's own BTF is trusted to be, as
+    /// the kernel checked it); an out-of-range offset or invalid UTF-8 that
+    /// slipped through that trust gives `""` rather than a panic.
     #[inline]
     pub(crate) fn get(&self, off: u32) -> &'a str {
         self.bytes(off)

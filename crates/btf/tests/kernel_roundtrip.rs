@@ -85,3 +85,21 @@ fn vmlinux_queries() {
     assert_eq!(before, after);
     assert!(!after[0].is_empty() && after[3].is_empty());
 }
+
+#[test]
+fn vmlinux_full_validation_agrees_with_trusted_parse() {
+    // `Btf::kernel()` trusts the kernel's boot-time validation for member
+    // references; `Btf::parse` checks everything. Both must accept the
+    // kernel's BTF and give the same types.
+    let Some(trusted) = kernel_btf() else { return };
+    let bytes = std::fs::read(oxbpf_btf::KERNEL_BTF_PATH).unwrap();
+    let full = Btf::parse(&bytes).expect("full validation rejects the kernel's BTF");
+    assert_eq!(full.type_count(), trusted.type_count());
+    for id in full.ids() {
+        assert_eq!(
+            full.type_by_id(id),
+            trusted.type_by_id(id),
+            "type [{id}] differs"
+        );
+    }
+}
