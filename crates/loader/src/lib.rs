@@ -1,6 +1,12 @@
 //! `oxbpf-loader` — ELF objects to loaded programs: `CollectionSpec`,
 //! instructions, CO-RE, programs and links.
 //!
-//! This crate is being built; see the project README for its status.
+//! Being built. Available so far: [`insn`], BPF instructions with a builder
+//! and a disassembler in the kernel's syntax.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+
+mod helpers;
+pub mod insn;
+
+pub use helpers::HELPER_NAMES;
