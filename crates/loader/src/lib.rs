@@ -8,5 +8,6 @@
 
 mod helpers;
 pub mod insn;
+pub mod section;
 
 pub use helpers::HELPER_NAMES;
