@@ -543,15 +543,19 @@ impl<'a> Btf<'a> {
             Validation::Full => scan_types::<true>,
             Validation::Trusted => scan_types::<false>,
         };
-        let offsets = scan(
+        let offsets = scan(&ScanInput {
             bytes,
             type_start,
             type_end,
             start_id,
-            str_total as u32,
-            &layout,
-            base.as_deref(),
-        )?;
+            str_total: str_total as u32,
+            strings: Strings {
+                base: base.as_ref().map_or(&[][..], |b| b.own_strings()),
+                own: strs,
+            },
+            layout: &layout,
+            base: base.as_deref(),
+        })?;
         Ok(Btf {
             data,
             endian: Endian::NATIVE,
@@ -782,21 +786,46 @@ fn parse_layout(
         .collect())
 }
 
+/// What [`scan_types`] walks: the blob, where its type section is, and
+/// what its references may point at.
+#[derive(Copy, Clone)]
+struct ScanInput<'s> {
+    bytes: &'s [u8],
+    type_start: usize,
+    type_end: usize,
+    /// The id of the first type in the section.
+    start_id: u32,
+    /// Length of the base's and this blob's string sections together.
+    str_total: u32,
+    strings: Strings<'s>,
+    layout: &'s [KindLayout],
+    base: Option<&'s Btf<'s>>,
+}
+
 /// Walks the type section once: records each type's offset and validates it.
 ///
 /// References to other types and to strings are range-checked with a
 /// branch-free running maximum; only if that maximum is out of range is the
 /// section walked again to report the first offending type precisely.
-fn scan_types<const ELEMENTS: bool>(
-    bytes: &[u8],
-    type_start: usize,
-    type_end: usize,
-    start_id: u32,
-    str_total: u32,
-    layout: &[KindLayout],
-    base: Option<&Btf<'_>>,
-) -> Result<Vec<u32>, ParseError> {
+fn scan_types<const ELEMENTS: bool>(input: &ScanInput<'_>) -> Result<Vec<u32>, ParseError> {
+    let ScanInput {
+        bytes,
+        type_start,
+        type_end,
+        start_id,
+        str_total,
+        strings,
+        layout,
+        base,
+    } = *input;
     let sec = bytes.get(type_start..type_end).unwrap_or_default();
+    // VAR, DATASEC and DECL_TAG need a non-empty name, as the kernel
+    // requires: not offset 0, and not an offset whose name decodes as ""
+    // (an empty string, or one starting inside a multi-byte character),
+    // which the writer would turn into offset 0. An out-of-range offset is
+    // reported by the range check after the loop.
+    let unnamed =
+        |off: u32| off == 0 || (strings.bytes(off).is_some() && strings.get(off).is_empty());
     // A rough guess (vmlinux averages ~28 bytes per type) to avoid most
     // reallocations without over-reserving.
     let mut offsets = Vec::with_capacity(sec.len() / 24 + 1);
@@ -943,13 +972,13 @@ fn scan_types<const ELEMENTS: bool>(
                         format!("VAR linkage {linkage} is invalid"),
                     ));
                 }
-                if name_off == 0 {
+                if unnamed(name_off) {
                     return Err(bad_type(id, at, "VAR without a name"));
                 }
                 max_ref = max_ref.max(size_or_type);
             }
             15 => {
-                if name_off == 0 {
+                if unnamed(name_off) {
                     return Err(bad_type(id, at, "DATASEC without a name"));
                 }
                 for v in body.chunks_exact(12) {
@@ -984,7 +1013,7 @@ fn scan_types<const ELEMENTS: bool>(
                         format!("DECL_TAG component_idx {idx} is invalid"),
                     ));
                 }
-                if name_off == 0 {
+                if unnamed(name_off) {
                     return Err(bad_type(id, at, "DECL_TAG without a name"));
                 }
                 max_ref = max_ref.max(size_or_type);

@@ -838,7 +838,7 @@ pub struct DeclTag<'a> {
 
 /// A type of a kind this crate does not know (stepped over with the layout
 /// section).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug)]
 pub struct Unknown<'a> {
     /// The name.
     pub name: &'a str,
@@ -847,3 +847,15 @@ pub struct Unknown<'a> {
     /// The whole record, including the 12-byte common header.
     pub record: &'a [u8],
 }
+
+/// By content, like every other view: the name as a string, not the raw
+/// name offset in the record's first word (which a writer may change).
+impl PartialEq for Unknown<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.kind == other.kind
+            && self.record.get(4..) == other.record.get(4..)
+    }
+}
+
+impl Eq for Unknown<'_> {}
