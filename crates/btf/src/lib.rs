@@ -52,6 +52,7 @@ pub mod dump;
 mod error;
 pub mod ext;
 mod index;
+pub mod layout;
 mod resolve;
 mod types;
 
