@@ -270,6 +270,12 @@ impl UpdateFlags {
     }
 }
 
+impl From<UpdateMode> for UpdateFlags {
+    fn from(mode: UpdateMode) -> Self {
+        Self::new(mode)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

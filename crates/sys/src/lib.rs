@@ -40,6 +40,7 @@ mod bpf;
 mod btf;
 mod error;
 mod flags;
+pub mod fs;
 mod info;
 mod insn;
 mod link;
@@ -47,6 +48,7 @@ mod map;
 pub mod mmap;
 mod obj;
 mod perf_event;
+pub mod pod;
 mod prog;
 mod system;
 mod types;
@@ -86,6 +88,10 @@ pub use crate::perf_event::{
     perf_event_ioc_set_bpf, perf_event_open, PerfEventAttr, PerfEventFlags, PerfEventOpenFlags,
     PerfSampleType, PerfSwId, PerfType, PERF_ATTR_SIZE, PERF_EVENT_IOC_DISABLE,
     PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_ID, PERF_EVENT_IOC_PAUSE_OUTPUT, PERF_EVENT_IOC_SET_BPF,
+};
+pub use crate::pod::{
+    as_bytes, as_bytes_mut, from_bytes, read_unaligned, slice_as_bytes, slice_as_bytes_mut, zeroed,
+    LpmKey, Pod,
 };
 pub use crate::prog::{
     prog_attach, prog_bind_map, prog_detach, prog_load, prog_query, prog_test_run, AttachTarget,
