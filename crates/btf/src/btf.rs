@@ -520,7 +520,8 @@ impl<'a> Btf<'a> {
         // than full UTF-8 validation), and validate UTF-8 only otherwise.
         // The kernel validated its own strings at boot; for those, names
         // are still checked one by one when they are turned into `&str`.
-        if validation == Validation::Full && !strs.is_ascii() {
+        let non_ascii = validation == Validation::Full && !strs.is_ascii();
+        if non_ascii {
             if let Err(e) = std::str::from_utf8(strs) {
                 return Err(ParseError::BadStrings(format!(
                     "invalid UTF-8 at string offset {}",
@@ -556,6 +557,9 @@ impl<'a> Btf<'a> {
             layout: &layout,
             base: base.as_deref(),
         })?;
+        if non_ascii {
+            check_name_boundaries(bytes, &offsets, type_end, start_id, start_str, strs)?;
+        }
         Ok(Btf {
             data,
             endian: Endian::NATIVE,
@@ -1071,6 +1075,38 @@ fn scan_types<const ELEMENTS: bool>(input: &ScanInput<'_>) -> Result<Vec<u32>, P
         }
     }
     Ok(offsets)
+}
+
+/// In a string section with multi-byte UTF-8, a name offset could point
+/// into the middle of a character: reject that (every name must start at a
+/// character boundary) rather than decode it as `""`. Only run for
+/// non-ASCII sections, which no kernel or clang BTF has.
+fn check_name_boundaries(
+    bytes: &[u8],
+    offsets: &[u32],
+    type_end: usize,
+    start_id: u32,
+    start_str: u32,
+    strs: &[u8],
+) -> Result<(), ParseError> {
+    for (i, &off) in offsets.iter().enumerate() {
+        let at = off as usize;
+        let end = offsets.get(i + 1).map_or(type_end, |&e| e as usize);
+        let rec = bytes.get(at..end).unwrap_or_default();
+        for n in decode_refs(rec).names {
+            let Some(local) = n.checked_sub(start_str) else {
+                continue; // in the base, which was checked on its own
+            };
+            if strs.get(local as usize).is_some_and(|&b| (0x80..0xc0).contains(&b)) {
+                return Err(bad_type(
+                    start_id + i as u32,
+                    at,
+                    format!("name offset {n} points into the middle of a UTF-8 character"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The slow path of [`scan_types`]: find the first type whose reference or

@@ -34,9 +34,16 @@ impl Btf<'_> {
 
 const MAX_DEPTH: usize = 32;
 
+/// How many type references one rendering follows at most. Depth alone
+/// does not bound the work: a `FUNC_PROTO` whose return and parameter types
+/// lead back to itself branches at every level, and 3^32 steps never end.
+/// The deepest rendering in a 6.x vmlinux follows 41.
+const MAX_VISITS: usize = 4096;
+
 impl fmt::Display for TypeDisplay<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = declarator(self.btf, self.id, String::new(), 0);
+        let mut budget = MAX_VISITS;
+        let s = declarator(self.btf, self.id, String::new(), 0, &mut budget);
         f.write_str(s.trim_end())
     }
 }
@@ -61,10 +68,17 @@ fn join(base: String, inner: &str) -> String {
 
 /// Builds the C spelling of `id` wrapped around `inner` (the part of the
 /// declarator already built, to the right of the type).
-fn declarator(btf: &Btf<'_>, id: TypeId, inner: String, depth: usize) -> String {
-    if depth > MAX_DEPTH {
+fn declarator(
+    btf: &Btf<'_>,
+    id: TypeId,
+    inner: String,
+    depth: usize,
+    budget: &mut usize,
+) -> String {
+    if depth > MAX_DEPTH || *budget == 0 {
         return join("...".into(), &inner);
     }
+    *budget -= 1;
     let Some(t) = btf.type_by_id(id) else {
         return join(format!("<bad type {id}>"), &inner);
     };
@@ -81,7 +95,7 @@ fn declarator(btf: &Btf<'_>, id: TypeId, inner: String, depth: usize) -> String 
             tagged(if x.is_union { "union" } else { "struct" }, x.name),
             &inner,
         ),
-        Type::Ptr(p) => declarator(btf, p.target, format!("*{inner}"), depth + 1),
+        Type::Ptr(p) => declarator(btf, p.target, format!("*{inner}"), depth + 1, budget),
         Type::Const(r) | Type::Volatile(r) | Type::Restrict(r) => {
             let kw = match t {
                 Type::Const(_) => "const",
@@ -96,19 +110,22 @@ fn declarator(btf: &Btf<'_>, id: TypeId, inner: String, depth: usize) -> String 
                     } else {
                         format!("{kw} {inner}")
                     };
-                    declarator(btf, r.target, inner, depth + 1)
+                    declarator(btf, r.target, inner, depth + 1, budget)
                 }
-                _ => format!("{kw} {}", declarator(btf, r.target, inner, depth + 1)),
+                _ => format!(
+                    "{kw} {}",
+                    declarator(btf, r.target, inner, depth + 1, budget)
+                ),
             }
         }
-        Type::TypeTag(r) => declarator(btf, r.target, inner, depth + 1),
+        Type::TypeTag(r) => declarator(btf, r.target, inner, depth + 1, budget),
         Type::Array(a) => {
             let inner = if needs_parens(&inner) {
                 format!("({inner})[{}]", a.len)
             } else {
                 format!("{inner}[{}]", a.len)
             };
-            declarator(btf, a.elem, inner, depth + 1)
+            declarator(btf, a.elem, inner, depth + 1, budget)
         }
         Type::FuncProto(p) => {
             let mut params = Vec::with_capacity(p.len());
@@ -116,7 +133,7 @@ fn declarator(btf: &Btf<'_>, id: TypeId, inner: String, depth: usize) -> String 
                 if prm.ty == TypeId::VOID && prm.name.is_empty() {
                     params.push("...".to_string());
                 } else {
-                    params.push(declarator(btf, prm.ty, String::new(), depth + 1));
+                    params.push(declarator(btf, prm.ty, String::new(), depth + 1, budget));
                 }
             }
             if params.is_empty() {
@@ -127,7 +144,7 @@ fn declarator(btf: &Btf<'_>, id: TypeId, inner: String, depth: usize) -> String 
             } else {
                 format!("{inner}({})", params.join(", "))
             };
-            declarator(btf, p.ret, inner, depth + 1)
+            declarator(btf, p.ret, inner, depth + 1, budget)
         }
         Type::Func(x) => {
             let inner = if inner.is_empty() {
@@ -135,7 +152,7 @@ fn declarator(btf: &Btf<'_>, id: TypeId, inner: String, depth: usize) -> String 
             } else {
                 format!("{} {inner}", x.name)
             };
-            declarator(btf, x.proto, inner, depth + 1)
+            declarator(btf, x.proto, inner, depth + 1, budget)
         }
         Type::Var(v) => {
             let inner = if inner.is_empty() {
@@ -143,10 +160,10 @@ fn declarator(btf: &Btf<'_>, id: TypeId, inner: String, depth: usize) -> String 
             } else {
                 format!("{} {inner}", v.name)
             };
-            declarator(btf, v.ty, inner, depth + 1)
+            declarator(btf, v.ty, inner, depth + 1, budget)
         }
         Type::Datasec(d) => join(format!("SEC(\"{}\")", d.name), &inner),
-        Type::DeclTag(d) => declarator(btf, d.target, inner, depth + 1),
+        Type::DeclTag(d) => declarator(btf, d.target, inner, depth + 1, budget),
         Type::Unknown(u) => join(format!("<kind {} '{}'>", u.kind, u.name), &inner),
     }
 }

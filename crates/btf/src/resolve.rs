@@ -7,6 +7,9 @@ use crate::{Btf, Kind, Type, TypeId};
 /// giving up (libbpf's `MAX_RESOLVE_DEPTH`, btf.c at libbpf v1.1).
 pub const MAX_RESOLVE_DEPTH: usize = 32;
 
+/// How many types one [`Btf::align_of`] call visits at most.
+const MAX_ALIGN_VISITS: usize = 1 << 17;
+
 /// Size of a pointer in the BPF target (and on every 64-bit kernel).
 pub const POINTER_SIZE: u32 = 8;
 
@@ -109,14 +112,26 @@ impl Btf<'_> {
     /// `btf__align_of`: scalars align to their size (at most a pointer's),
     /// arrays to their element, structs and unions to their most aligned
     /// member — or 1 if the layout shows they are packed.
+    ///
+    /// Gives up with [`TypeError::TooDeep`] after following
+    /// [`MAX_RESOLVE_DEPTH`] references in a row, or 131,072 in all (a
+    /// struct containing itself twice would otherwise take 2^32 steps; the
+    /// most any 6.x vmlinux type needs is about 5,000).
     pub fn align_of(&self, id: TypeId) -> Result<u32, TypeError> {
-        self.align_of_depth(id, 0)
+        let mut budget = MAX_ALIGN_VISITS;
+        self.align_of_depth(id, 0, &mut budget)
     }
 
-    fn align_of_depth(&self, id: TypeId, depth: usize) -> Result<u32, TypeError> {
-        if depth > MAX_RESOLVE_DEPTH {
+    fn align_of_depth(
+        &self,
+        id: TypeId,
+        depth: usize,
+        budget: &mut usize,
+    ) -> Result<u32, TypeError> {
+        if depth > MAX_RESOLVE_DEPTH || *budget == 0 {
             return Err(TypeError::TooDeep(id));
         }
+        *budget -= 1;
         let t = self.type_by_id(id).ok_or(TypeError::NotFound(id))?;
         Ok(match t {
             Type::Int(i) => i.size.min(POINTER_SIZE),
@@ -127,13 +142,13 @@ impl Btf<'_> {
             | Type::Volatile(r)
             | Type::Const(r)
             | Type::Restrict(r)
-            | Type::TypeTag(r) => self.align_of_depth(r.target, depth + 1)?,
-            Type::Var(v) => self.align_of_depth(v.ty, depth + 1)?,
-            Type::Array(a) => self.align_of_depth(a.elem, depth + 1)?,
+            | Type::TypeTag(r) => self.align_of_depth(r.target, depth + 1, budget)?,
+            Type::Var(v) => self.align_of_depth(v.ty, depth + 1, budget)?,
+            Type::Array(a) => self.align_of_depth(a.elem, depth + 1, budget)?,
             Type::Struct(c) | Type::Union(c) => {
                 let mut max_align = 1u32;
                 for m in c.members() {
-                    let align = self.align_of_depth(m.ty, depth + 1)?;
+                    let align = self.align_of_depth(m.ty, depth + 1, budget)?;
                     // A member at an offset its type's alignment does not
                     // allow means the struct is packed.
                     if m.bitfield_size.is_none() && m.offset.0 % (align * 8) != 0 {
