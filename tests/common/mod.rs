@@ -41,6 +41,9 @@ fn probe(feature: &str) -> Result<(), String> {
             )),
             Err(e) => Err(format!("cannot run bpftool: {e}")),
         },
+        "kernel" => oxbpf::maps::Map::create(&oxbpf::maps::MapSpec::array::<u32>("oxbpf_probe", 1))
+            .map(drop)
+            .map_err(|e| format!("cannot create a BPF map (bpf(2) unavailable?): {e}")),
         "kernel-btf" => std::fs::File::open(KERNEL_BTF_PATH)
             .map(drop)
             .map_err(|e| format!("{KERNEL_BTF_PATH}: {e}")),

@@ -33,7 +33,9 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::{Btf, BtfBuilder, BuildError, IntEncoding, Kind, MemberSpec, Type, TypeId};
+use crate::{
+    Btf, BtfBuilder, BuildError, Composite, Datasec, IntEncoding, Kind, MemberSpec, Type, TypeId,
+};
 
 /// The BTF-relevant description of a Rust type.
 ///
@@ -138,6 +140,12 @@ pub struct Field {
     pub size: usize,
     /// The field's type (a function, so descriptions can be `static`).
     pub ty: fn() -> FieldType,
+    /// `#[btf(pad)]`: explicit padding, with no BTF counterpart; skipped by
+    /// validation and emission.
+    pub pad: bool,
+    /// `#[btf(bitfields = "a, b")]`: an integer holding the storage of
+    /// these BTF bitfield members (a Rust field cannot be a bitfield).
+    pub bitfields: &'static [&'static str],
 }
 
 /// Derived layouts are `static`s: two are the same type exactly when they
@@ -408,6 +416,10 @@ pub fn validate_type(
 
 /// Finds the BTF type named `name` (a struct, union or enum of that name,
 /// else a typedef) and [`validate`]s `T` against it.
+///
+/// A struct can also be validated against a `DATASEC` (pass its id to
+/// [`validate`]): the section's variables are its members, so a Rust view
+/// of `.rodata` or `.data` is checked variable by variable.
 pub fn validate_by_name<T: BtfLayout + ?Sized>(
     btf: &Btf<'_>,
     name: &str,
@@ -502,9 +514,14 @@ impl Validator<'_, '_> {
         let btf_side = self.btf_side(id, at(btf_off));
         match (ty, t) {
             (FieldType::Int { size, signed }, Type::Int(i)) => {
+                // Plain `char` is signed or unsigned depending on the target
+                // and flags (clang's BPF target: signed; the kernel builds
+                // with -funsigned-char): both u8 and i8 mirror it.
+                let plain_char =
+                    i.encoding == IntEncoding::Char || (i.size == 1 && i.name == "char");
                 if *size != i.size as usize {
                     self.diff(path, rust_side(rust_off), btf_side, Problem::Size);
-                } else if i.encoding != IntEncoding::Char && *signed != i.is_signed() {
+                } else if !plain_char && *signed != i.is_signed() {
                     self.diff(path, rust_side(rust_off), btf_side, Problem::Signedness);
                 }
             }
@@ -630,8 +647,10 @@ impl Validator<'_, '_> {
                     }
                 }
             }
-            (CompositeKind::Struct, Type::Struct(c)) | (CompositeKind::Union, Type::Union(c)) => {
-                let size = c.size as usize;
+            (CompositeKind::Struct, Type::Struct(Composite { size, .. }))
+            | (CompositeKind::Union, Type::Union(Composite { size, .. }))
+            | (CompositeKind::Struct, Type::Datasec(Datasec { size, .. })) => {
+                let size = size as usize;
                 if (l.subset && l.size > size) || (!l.subset && l.size != size) {
                     self.diff(
                         &join(path, "[size]"),
@@ -642,54 +661,52 @@ impl Validator<'_, '_> {
                 }
                 // Named members, looked up through anonymous members too.
                 let mut members = Vec::new();
-                flatten(self.btf, rid, 0, &mut members, 0);
+                flatten(self.btf, rid, 0, &mut members);
                 let mut used = vec![false; members.len()];
-                for f in l.fields {
+                // Byte ranges the Rust fields cover, to judge completeness.
+                let mut covered: Vec<(usize, usize)> = Vec::new();
+                for f in l.fields.iter().filter(|f| !f.pad) {
                     let fpath = join(path, f.name);
                     let fty = (f.ty)();
-                    match members.iter().position(|m| m.name == f.name) {
-                        None => self.diff(
-                            &fpath,
-                            format!("{fty} @ {}", f.offset),
-                            "-".into(),
-                            Problem::MissingInBtf,
-                        ),
-                        Some(i) => {
-                            if let Some(u) = used.get_mut(i) {
-                                *u = true;
-                            }
-                            let Some(m) = members.get(i) else { continue };
-                            let moff = m.bit_offset / 8;
-                            if m.bitfield || m.bit_offset % 8 != 0 {
-                                let btf = format!(
-                                    "{} : bitfield @ bit {}",
-                                    self.btf.display(m.ty),
-                                    m.bit_offset
-                                );
-                                self.diff(
-                                    &fpath,
-                                    format!("{fty} @ {}", f.offset),
-                                    btf,
-                                    Problem::Bitfield,
-                                );
-                            } else if moff != f.offset {
-                                let btf = format!("{} @ {moff}", self.btf.display(m.ty));
-                                self.diff(
-                                    &fpath,
-                                    format!("{fty} @ {}", f.offset),
-                                    btf,
-                                    Problem::Offset,
-                                );
-                            } else {
-                                self.check(m.ty, &fty, &fpath, rust_off + f.offset, btf_off + moff);
-                            }
-                        }
+                    let rust = format!("{fty} @ {}", f.offset);
+                    if !f.bitfields.is_empty() {
+                        self.check_bitfields(f, &fty, &members, &mut used, &fpath);
+                        covered.push((f.offset, f.offset + f.size));
+                        continue;
+                    }
+                    let Some(i) = members.iter().position(|m| m.name == f.name) else {
+                        self.diff(&fpath, rust, "-".into(), Problem::MissingInBtf);
+                        continue;
+                    };
+                    if let Some(u) = used.get_mut(i) {
+                        *u = true;
+                    }
+                    let Some(m) = members.get(i) else { continue };
+                    let moff = m.bit_offset / 8;
+                    if m.bitfield || m.bit_offset % 8 != 0 {
+                        let btf = format!(
+                            "{} : bitfield @ bit {}",
+                            self.btf.display(m.ty),
+                            m.bit_offset
+                        );
+                        self.diff(&fpath, rust, btf, Problem::Bitfield);
+                    } else if moff != f.offset {
+                        let btf = format!("{} @ {moff}", self.btf.display(m.ty));
+                        self.diff(&fpath, rust, btf, Problem::Offset);
+                    } else {
+                        covered.push((f.offset, f.offset + f.size));
+                        self.check(m.ty, &fty, &fpath, rust_off + f.offset, btf_off + moff);
                     }
                 }
                 if !l.subset {
+                    // A member the Rust type does not name is missing unless
+                    // other fields cover its bytes (another view of a union).
                     for (m, used) in members.iter().zip(used) {
-                        if !used {
-                            let btf = format!("{} @ {}", self.btf.display(m.ty), m.bit_offset / 8);
+                        let start = m.bit_offset / 8;
+                        let end = start + self.btf.size_of(m.ty).unwrap_or(0) as usize;
+                        let is_covered = |b: usize| covered.iter().any(|&(s, e)| s <= b && b < e);
+                        if !used && !(start..end.max(start + 1)).all(is_covered) {
+                            let btf = format!("{} @ {}", self.btf.display(m.ty), start);
                             self.diff(
                                 &join(path, &m.name),
                                 "-".into(),
@@ -717,36 +734,119 @@ impl Validator<'_, '_> {
     }
 }
 
+impl Validator<'_, '_> {
+    /// A Rust integer standing for BTF bitfields: each named member must be
+    /// a bitfield lying entirely inside the Rust field's bytes.
+    fn check_bitfields(
+        &mut self,
+        f: &Field,
+        fty: &FieldType,
+        members: &[FlatMember],
+        used: &mut [bool],
+        fpath: &str,
+    ) {
+        let rust = format!("{fty} @ {}", f.offset);
+        if !matches!(fty, FieldType::Int { .. }) {
+            self.diff(fpath, rust, "bitfields".into(), Problem::Kind);
+            return;
+        }
+        let (lo, hi) = (f.offset * 8, (f.offset + f.size) * 8);
+        for bf in f.bitfields {
+            let Some(i) = members.iter().position(|m| m.name == *bf) else {
+                self.diff(
+                    &join(fpath, bf),
+                    rust.clone(),
+                    "-".into(),
+                    Problem::MissingInBtf,
+                );
+                continue;
+            };
+            if let Some(u) = used.get_mut(i) {
+                *u = true;
+            }
+            let Some(m) = members.get(i) else { continue };
+            let end = m.bit_offset + m.bitfield_bits.unwrap_or(0);
+            if m.bitfield_bits.is_none() || m.bit_offset < lo || end > hi {
+                let btf = format!("{} @ bit {}", self.btf.display(m.ty), m.bit_offset);
+                self.diff(&join(fpath, bf), rust.clone(), btf, Problem::Offset);
+            }
+        }
+    }
+}
+
 struct FlatMember {
     name: String,
     ty: TypeId,
     bit_offset: usize,
     bitfield: bool,
+    /// The bitfield's width: from the member (kind_flag structs) or its
+    /// `INT`'s bit count when that is narrower than the storage.
+    bitfield_bits: Option<usize>,
 }
+
+/// How many composite types [`flatten`] visits at most: anonymous members
+/// that contain themselves twice would otherwise take 2^32 steps (hostile
+/// BTF); real kernel structs need a few dozen.
+const MAX_FLATTEN_VISITS: usize = 1 << 14;
 
 /// The named members of composite `id`, with anonymous struct/union
 /// members' members lifted into it (offsets added), as C lets code name
 /// them.
-fn flatten(btf: &Btf<'_>, id: TypeId, base_bits: usize, out: &mut Vec<FlatMember>, depth: usize) {
-    if depth > crate::MAX_RESOLVE_DEPTH {
+fn flatten(btf: &Btf<'_>, id: TypeId, base_bits: usize, out: &mut Vec<FlatMember>) {
+    let mut budget = MAX_FLATTEN_VISITS;
+    flatten_into(btf, id, base_bits, out, 0, &mut budget);
+}
+
+fn flatten_into(
+    btf: &Btf<'_>,
+    id: TypeId,
+    base_bits: usize,
+    out: &mut Vec<FlatMember>,
+    depth: usize,
+    budget: &mut usize,
+) {
+    if depth > crate::MAX_RESOLVE_DEPTH || *budget == 0 {
         return;
     }
-    let Some(c) = btf.type_by_id(id).and_then(|t| t.as_composite().copied()) else {
-        return;
+    *budget -= 1;
+    let c = match btf.type_by_id(id) {
+        Some(Type::Struct(c) | Type::Union(c)) => c,
+        // A data section's variables are its members (global data views).
+        Some(Type::Datasec(d)) => {
+            for v in d.vars() {
+                if let Some(Type::Var(var)) = btf.type_by_id(v.ty) {
+                    out.push(FlatMember {
+                        name: var.name.to_string(),
+                        ty: var.ty,
+                        bit_offset: base_bits + v.offset as usize * 8,
+                        bitfield: false,
+                        bitfield_bits: None,
+                    });
+                }
+            }
+            return;
+        }
+        _ => return,
     };
     for m in c.members() {
         let off = base_bits + m.offset.0 as usize;
         if m.name.is_empty() {
             if let Ok(r) = btf.resolve(m.ty) {
-                flatten(btf, r, off, out, depth + 1);
+                flatten_into(btf, r, off, out, depth + 1, budget);
             }
             continue;
         }
+        let int_bits = match btf.resolve_type(m.ty) {
+            Ok((_, Type::Int(i))) if u32::from(i.bits) < i.size * 8 => Some(usize::from(i.bits)),
+            _ => None,
+        };
+        let bitfield_bits = m.bitfield_size.map(|b| usize::from(b.get())).or(int_bits);
         out.push(FlatMember {
             name: m.name.to_string(),
             ty: m.ty,
             bit_offset: off,
-            bitfield: m.bitfield_size.is_some(),
+            bitfield: bitfield_bits.is_some(),
+            bitfield_bits,
         });
     }
 }
@@ -849,7 +949,7 @@ impl<'b> Emitter<'b> {
                 }
                 kind => {
                     let mut members = Vec::with_capacity(l.fields.len());
-                    for f in l.fields {
+                    for f in l.fields.iter().filter(|f| !f.pad) {
                         let t = self.emit(&(f.ty)())?;
                         members.push(MemberSpec {
                             name: f.name,

@@ -636,3 +636,80 @@ fn ext_records_larger_than_known_are_stepped_over() {
         Err(ParseError::SectionOutOfBounds { .. })
     ));
 }
+
+#[test]
+fn layout_validation_of_self_containing_anonymous_members_terminates() {
+    use crate::layout::{validate, CompositeKind, Field, FieldType, Layout};
+    // struct s { struct s; struct s; } through anonymous members: flattening
+    // would double at each of 32 levels.
+    let mut b = BtfBuilder::new();
+    let s = b
+        .add_struct(
+            "s",
+            8,
+            &[
+                MemberSpec {
+                    name: "",
+                    ty: TypeId(1),
+                    bit_offset: 0,
+                    bitfield_size: 0,
+                },
+                MemberSpec {
+                    name: "",
+                    ty: TypeId(1),
+                    bit_offset: 0,
+                    bitfield_size: 0,
+                },
+            ],
+        )
+        .unwrap();
+    let btf = Btf::parse_owned(b.to_bytes().unwrap()).unwrap();
+    static FIELDS: [Field; 1] = [Field {
+        name: "x",
+        rust_name: "x",
+        offset: 0,
+        size: 8,
+        ty: <u64 as crate::layout::BtfLayout>::btf_type,
+        pad: false,
+        bitfields: &[],
+    }];
+    static L: Layout = Layout {
+        name: "s",
+        rust_name: "S",
+        size: 8,
+        align: 8,
+        kind: CompositeKind::Struct,
+        fields: &FIELDS,
+        variants: &[],
+        subset: true,
+    };
+    struct S;
+    impl crate::layout::BtfLayout for S {
+        fn btf_type() -> FieldType {
+            FieldType::Composite(&L)
+        }
+    }
+    let start = std::time::Instant::now();
+    let err = validate::<S>(&btf, s).unwrap_err();
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(
+        err.differences[0].problem,
+        crate::layout::Problem::MissingInBtf
+    );
+}
+
+#[test]
+fn name_offsets_inside_a_utf8_character_are_rejected() {
+    let mut b = BtfBuilder::new();
+    let off = b.add_string("caf\u{e9}").0; // "café": é is 2 bytes
+    b.add_int("int", 4, IntEncoding::Signed);
+    let mut bytes = b.to_bytes().unwrap();
+    assert!(Btf::parse(&bytes).is_ok());
+    // Point the INT's name (the first word of the first record, right after
+    // the 24-byte header) at the second byte of "é".
+    le32(&mut bytes, 24, off + 4);
+    expect_err(
+        &bytes,
+        |e| matches!(e, ParseError::BadType { id, reason, .. } if id.0 == 1 && reason.contains("middle of a UTF-8")),
+    );
+}

@@ -1,0 +1,9 @@
+use oxbpf::BtfStruct;
+
+#[derive(BtfStruct, Clone, Copy)]
+enum State {
+    Idle,
+    Busy,
+}
+
+fn main() {}

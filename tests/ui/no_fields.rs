@@ -1,0 +1,7 @@
+use oxbpf::BtfStruct;
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+struct Empty {}
+
+fn main() {}
