@@ -9,7 +9,12 @@ use oxbpf::btf::{Btf, BtfBuilder, IntEncoding, Kind, MemberSpec, TypeId, VarSecI
 use oxbpf::BtfStruct;
 
 fn m(name: &str, ty: TypeId, bit_offset: u32) -> MemberSpec<'_> {
-    MemberSpec { name, ty, bit_offset, bitfield_size: 0 }
+    MemberSpec {
+        name,
+        ty,
+        bit_offset,
+        bitfield_size: 0,
+    }
 }
 
 /// The C side:
@@ -24,7 +29,16 @@ fn event_btf() -> (Btf<'static>, TypeId) {
     let arr = b.add_array(ch, int, 16);
     let ll = b.add_int("long long", 8, IntEncoding::Signed);
     let ev = b
-        .add_struct("event", 32, &[m("pid", int, 0), m("flags", uint, 32), m("comm", arr, 64), m("ts", ll, 192)])
+        .add_struct(
+            "event",
+            32,
+            &[
+                m("pid", int, 0),
+                m("flags", uint, 32),
+                m("comm", arr, 64),
+                m("ts", ll, 192),
+            ],
+        )
         .unwrap();
     (Btf::parse_owned(b.to_bytes().unwrap()).unwrap(), ev)
 }
@@ -53,15 +67,15 @@ fn matching_struct_validates_and_is_pod() {
 #[repr(C)]
 #[btf(name = "event")]
 struct WrongEvent {
-    pid: u32,            // signedness
-    flags: u16,          // size
+    pid: u32,   // signedness
+    flags: u16, // size
     #[btf(pad)]
     _pad: [u8; 2],
-    comm: [u8; 8],       // element count
+    comm: [u8; 8], // element count
     #[btf(pad)]
     _pad2: [u8; 8],
-    ts: u64,             // signedness
-    extra: u32,          // missing in BTF
+    ts: u64,    // signedness
+    extra: u32, // missing in BTF
     #[btf(pad)]
     _pad3: [u8; 4],
 }
@@ -70,7 +84,11 @@ struct WrongEvent {
 fn every_difference_is_reported_in_one_table() {
     let (btf, id) = event_btf();
     let err = validate::<WrongEvent>(&btf, id).unwrap_err();
-    let problems: Vec<_> = err.differences.iter().map(|d| (d.path.as_str(), d.problem)).collect();
+    let problems: Vec<_> = err
+        .differences
+        .iter()
+        .map(|d| (d.path.as_str(), d.problem))
+        .collect();
     assert_eq!(
         problems,
         [
@@ -155,15 +173,23 @@ fn nested_types_kinds_and_enums() {
     let u16_ = b.add_int("__u16", 2, IntEncoding::Unsigned);
     let s16 = b.add_int("short", 2, IntEncoding::Signed);
     let int = b.add_int("int", 4, IntEncoding::Signed);
-    let inner = b.add_struct("Inner", 4, &[m("a", u16_, 0), m("b", s16, 16)]).unwrap();
+    let inner = b
+        .add_struct("Inner", 4, &[m("a", u16_, 0), m("b", s16, 16)])
+        .unwrap();
     let u8_ = b.add_int("unsigned char", 1, IntEncoding::Unsigned);
     let row = b.add_array(u8_, int, 2);
     let rows = b.add_array(row, int, 3);
     let dbl = b.add_int("long", 8, IntEncoding::Signed); // not a float
     let outer = b
-        .add_struct("outer", 24, &[m("inner", inner, 0), m("list", rows, 32), m("f", dbl, 128)])
+        .add_struct(
+            "outer",
+            24,
+            &[m("inner", inner, 0), m("list", rows, 32), m("f", dbl, 128)],
+        )
         .unwrap();
-    let st = b.add_enum("state", 4, false, false, &[("Idle", 0), ("Busy", 2)]).unwrap();
+    let st = b
+        .add_enum("state", 4, false, false, &[("Idle", 0), ("Busy", 2)])
+        .unwrap();
     let btf = Btf::parse_owned(b.to_bytes().unwrap()).unwrap();
     let err = validate::<Outer>(&btf, outer).unwrap_err();
     assert_eq!(
@@ -177,8 +203,17 @@ fn nested_types_kinds_and_enums() {
     );
     let err = validate::<State>(&btf, st).unwrap_err();
     assert_eq!(err.differences.len(), 1);
-    assert_eq!((err.differences[0].path.as_str(), err.differences[0].problem), ("Busy", Problem::EnumValue));
-    assert_eq!((err.differences[0].rust.as_str(), err.differences[0].btf.as_str()), ("3", "2"));
+    assert_eq!(
+        (err.differences[0].path.as_str(), err.differences[0].problem),
+        ("Busy", Problem::EnumValue)
+    );
+    assert_eq!(
+        (
+            err.differences[0].rust.as_str(),
+            err.differences[0].btf.as_str()
+        ),
+        ("3", "2")
+    );
     // A struct is not an int.
     let err = validate::<Inner>(&btf, int).unwrap_err();
     assert_eq!(err.differences[0].problem, Problem::Kind);
@@ -195,8 +230,13 @@ fn emitted_btf_round_trips_and_validates() {
     validate::<Event>(&btf, ev).unwrap();
     validate::<State>(&btf, st).unwrap();
     // Padding fields are not members; nested types are emitted once.
-    let Some(oxbpf::btf::Type::Struct(s)) = btf.type_by_id(outer) else { panic!() };
-    assert_eq!(s.members().map(|m| m.name).collect::<Vec<_>>(), ["inner", "list", "f"]);
+    let Some(oxbpf::btf::Type::Struct(s)) = btf.type_by_id(outer) else {
+        panic!()
+    };
+    assert_eq!(
+        s.members().map(|m| m.name).collect::<Vec<_>>(),
+        ["inner", "list", "f"]
+    );
     assert_eq!(btf.ids_by_name("Inner").len(), 1);
     assert_eq!(btf.size_of(ev).unwrap(), 32);
 }
@@ -221,7 +261,18 @@ fn global_data_views_validate_against_datasec_variables() {
         .add_datasec(
             ".data",
             16,
-            &[VarSecInfo { ty: v1, offset: 0, size: 8 }, VarSecInfo { ty: v2, offset: 8, size: 4 }],
+            &[
+                VarSecInfo {
+                    ty: v1,
+                    offset: 0,
+                    size: 8,
+                },
+                VarSecInfo {
+                    ty: v2,
+                    offset: 8,
+                    size: 4,
+                },
+            ],
         )
         .unwrap();
     let btf = Btf::parse_owned(b.to_bytes().unwrap()).unwrap();
@@ -278,7 +329,9 @@ fn kernel_views_of_task_struct_and_iphdr() {
     validate_named::<Iphdr>(&btf).unwrap();
     let task = btf.find_by_name_kind("task_struct", Kind::Struct).unwrap();
     let expected = [("mm", 1136), ("pid", 1264), ("tgid", 1268), ("comm", 1752)];
-    let Some(oxbpf::btf::Type::Struct(s)) = btf.type_by_id(task) else { panic!() };
+    let Some(oxbpf::btf::Type::Struct(s)) = btf.type_by_id(task) else {
+        panic!()
+    };
     let actual: Vec<_> = expected
         .iter()
         .map(|(n, _)| (*n, s.member(n).unwrap().offset.bytes() as usize))
@@ -287,16 +340,30 @@ fn kernel_views_of_task_struct_and_iphdr() {
         Ok(_) => assert_eq!(actual, expected, "validated although offsets differ"),
         Err(oxbpf::btf::layout::ValidateError::Mismatch(e)) => {
             // Another kernel: exactly the moved fields are reported.
-            let moved: Vec<_> = expected.iter().zip(&actual).filter(|(e, a)| e != a).map(|(e, _)| e.0).collect();
+            let moved: Vec<_> = expected
+                .iter()
+                .zip(&actual)
+                .filter(|(e, a)| e != a)
+                .map(|(e, _)| e.0)
+                .collect();
             assert!(!moved.is_empty(), "mismatch although offsets agree:\n{e}");
-            let reported: Vec<_> = e.differences.iter().filter(|d| d.problem == Problem::Offset).map(|d| d.path.as_str()).collect();
+            let reported: Vec<_> = e
+                .differences
+                .iter()
+                .filter(|d| d.problem == Problem::Offset)
+                .map(|d| d.path.as_str())
+                .collect();
             assert_eq!(reported, moved, "{e}");
         }
         Err(e) => panic!("{e}"),
     }
     // A wrong view of the same kernel type is rejected with a table.
     let err = validate::<Iphdr>(&btf, task).unwrap_err();
-    assert!(err.to_string().starts_with("`Iphdr` does not match BTF struct task_struct ["), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("`Iphdr` does not match BTF struct task_struct ["),
+        "{err}"
+    );
 }
 
 // ---- the test objects' BTF ----
@@ -321,7 +388,12 @@ fn testdata_object_types_validate() {
     validate::<Value>(&btf, btf.type_by_id(var).unwrap().referenced().unwrap()).unwrap();
     // And the wrong Rust type for it is caught.
     let err = validate::<Event>(&btf, id).unwrap_err();
-    assert!(err.differences.iter().any(|d| d.problem == Problem::MissingInBtf), "{err}");
+    assert!(
+        err.differences
+            .iter()
+            .any(|d| d.problem == Problem::MissingInBtf),
+        "{err}"
+    );
 }
 
 // ---- maps created from Rust carry BTF; views validate on open ----
@@ -373,29 +445,79 @@ fn rust_created_maps_carry_btf_and_views_validate_it() {
         return;
     }
     let map = flow_map();
-    let key = FlowKey { saddr: 0x0100_007f, daddr: 0x0200_007f, sport: 1234, dport: 80, proto: 6, _pad: [0; 3] };
+    let key = FlowKey {
+        saddr: 0x0100_007f,
+        daddr: 0x0200_007f,
+        sport: 1234,
+        dport: 80,
+        proto: 6,
+        _pad: [0; 3],
+    };
     {
         let flows = HashMap::<_, FlowKey, FlowStats>::new(&map).unwrap();
-        flows.insert(&key, &FlowStats { packets: 3, bytes: 1500 }, UpdateMode::Any).unwrap();
-        assert_eq!(flows.get(&key).unwrap(), Some(FlowStats { packets: 3, bytes: 1500 }));
+        flows
+            .insert(
+                &key,
+                &FlowStats {
+                    packets: 3,
+                    bytes: 1500,
+                },
+                UpdateMode::Any,
+            )
+            .unwrap();
+        assert_eq!(
+            flows.get(&key).unwrap(),
+            Some(FlowStats {
+                packets: 3,
+                bytes: 1500
+            })
+        );
     }
     // The wrong value type is refused on open, with the report.
-    let err = HashMap::<_, FlowKey, WrongStats>::new(&map).err().expect("mismatch not caught");
-    let MapError::Layout { part, source, .. } = &err else { panic!("{err}") };
+    let err = HashMap::<_, FlowKey, WrongStats>::new(&map)
+        .err()
+        .expect("mismatch not caught");
+    let MapError::Layout { part, source, .. } = &err else {
+        panic!("{err}")
+    };
     assert_eq!(*part, "value");
-    let problems: Vec<_> = source.differences.iter().map(|d| (d.path.as_str(), d.problem)).collect();
-    assert_eq!(problems, [("pkts", Problem::MissingInBtf), ("packets", Problem::MissingInRust)]);
-    assert!(err.to_string().contains("does not match the map's BTF"), "{err}");
+    let problems: Vec<_> = source
+        .differences
+        .iter()
+        .map(|d| (d.path.as_str(), d.problem))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            ("pkts", Problem::MissingInBtf),
+            ("packets", Problem::MissingInRust)
+        ]
+    );
+    assert!(
+        err.to_string().contains("does not match the map's BTF"),
+        "{err}"
+    );
     // Reopened by id, the map's BTF is read back from the kernel and still
     // checked.
     let reopened = Map::from_id(map.id()).unwrap();
     assert!(HashMap::<_, FlowKey, FlowStats>::new(&reopened).is_ok());
-    assert!(matches!(HashMap::<_, FlowKey, WrongStats>::new(&reopened), Err(MapError::Layout { .. })));
+    assert!(matches!(
+        HashMap::<_, FlowKey, WrongStats>::new(&reopened),
+        Err(MapError::Layout { .. })
+    ));
     // bpftool sees the field names.
     if common::require("bpftool") {
         let dump = common::bpftool(&["map", "dump", "id", &map.id().as_raw().to_string()]);
-        for field in ["\"saddr\"", "\"dport\"", "\"packets\": 3", "\"bytes\": 1500"] {
-            assert!(dump.contains(field), "bpftool map dump lacks {field}:\n{dump}");
+        for field in [
+            "\"saddr\"",
+            "\"dport\"",
+            "\"packets\": 3",
+            "\"bytes\": 1500",
+        ] {
+            assert!(
+                dump.contains(field),
+                "bpftool map dump lacks {field}:\n{dump}"
+            );
         }
     }
 }

@@ -1097,7 +1097,10 @@ fn check_name_boundaries(
             let Some(local) = n.checked_sub(start_str) else {
                 continue; // in the base, which was checked on its own
             };
-            if strs.get(local as usize).is_some_and(|&b| (0x80..0xc0).contains(&b)) {
+            if strs
+                .get(local as usize)
+                .is_some_and(|&b| (0x80..0xc0).contains(&b))
+            {
                 return Err(bad_type(
                     start_id + i as u32,
                     at,
