@@ -521,3 +521,76 @@ fn rust_created_maps_carry_btf_and_views_validate_it() {
         }
     }
 }
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+#[btf(name = "flags")]
+struct FlagsAsFields {
+    lo: u8,
+    hi: u8,
+    #[btf(pad)]
+    _pad: [u8; 2],
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+#[btf(name = "flags")]
+struct FlagsAsStorage {
+    #[btf(bitfields = "lo, hi")]
+    bits: u8,
+    #[btf(pad)]
+    _pad: [u8; 3],
+}
+
+#[test]
+fn bitfields_and_unresolved_types() {
+    // struct flags { unsigned int lo:3, hi:5; };  and a typedef loop.
+    let mut b = BtfBuilder::new();
+    let uint = b.add_int("unsigned int", 4, IntEncoding::Unsigned);
+    let flags = b
+        .add_struct(
+            "flags",
+            4,
+            &[
+                MemberSpec {
+                    name: "lo",
+                    ty: uint,
+                    bit_offset: 0,
+                    bitfield_size: 3,
+                },
+                MemberSpec {
+                    name: "hi",
+                    ty: uint,
+                    bit_offset: 3,
+                    bitfield_size: 5,
+                },
+            ],
+        )
+        .unwrap();
+    let looped = b.add_typedef("loop_t", TypeId(b.next_id().0 + 1));
+    b.add_typedef("loop2_t", looped);
+    let btf = Btf::parse_owned(b.to_bytes().unwrap()).unwrap();
+    // Rust fields cannot be C bitfields ...
+    let err = validate::<FlagsAsFields>(&btf, flags).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`FlagsAsFields` does not match BTF struct flags [2]:
+  field | Rust   | BTF                             | problem
+  ------+--------+---------------------------------+-------------------------
+  lo    | u8 @ 0 | unsigned int : bitfield @ bit 0 | BTF member is a bitfield
+  hi    | u8 @ 1 | unsigned int : bitfield @ bit 3 | BTF member is a bitfield
+"
+    );
+    // ... but one integer can hold their storage.
+    validate::<FlagsAsStorage>(&btf, flags).unwrap();
+    // A reference loop is reported, not followed forever.
+    let err = validate::<u32>(&btf, looped).unwrap_err();
+    assert_eq!(err.differences.len(), 1);
+    assert_eq!(err.differences[0].problem, Problem::Unresolved);
+    assert!(
+        err.differences[0]
+            .btf
+            .contains("reference chain too deep or cyclic"),
+        "{err}"
+    );
+}
