@@ -1,13 +1,65 @@
-//! `oxbpf-loader` — ELF objects to loaded programs: `CollectionSpec`,
-//! instructions, CO-RE, programs and links.
+//! `oxbpf-loader` — from a BPF ELF object to programs in the kernel, with
+//! libbpf's semantics and cilium/ebpf's names.
 //!
-//! Being built. Available so far: [`insn`], BPF instructions with a builder
-//! and a disassembler in the kernel's syntax.
+//! 1. [`CollectionSpec`] parses an object clang wrote (`-target bpf`, either
+//!    byte order) without touching the kernel: programs from every section
+//!    name of libbpf's `SEC()` table ([`section`]), with the `.text`
+//!    subprograms each one calls appended the way libbpf appends them
+//!    (calls, callbacks, func_info and line_info follow); maps from BTF
+//!    `.maps` definitions (inner maps and `values` initialisers included)
+//!    and legacy `maps`; global data (`.data`, `.rodata`, `.bss` and their
+//!    `.*` variants) as array maps with their variables; `.kconfig` and
+//!    `.ksyms` externs; the BTF with libbpf's open-time fixups. Everything is
+//!    plain data, to inspect and edit: program types, `autoload`, map
+//!    sizes, `.rodata` variables.
+//! 2. [`Collection::load`] loads it: it resolves externs against the
+//!    kernel configuration, `/proc/kallsyms` and kernel BTF, sanitises and
+//!    loads the BTF (per the [`features`] the kernel has), creates or reuses
+//!    pinned maps, patches instructions and loads every program, failing as
+//!    a whole with the complete verifier log.
+//! 3. [`Program`] runs ([`Program::test_run`]), describes
+//!    ([`Program::info`]) and pins loaded programs.
+//!
+//! ```
+//! use oxbpf_loader::{CollectionSpec, RelocationTarget};
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/loader/globals.bpf.o");
+//! let mut spec = CollectionSpec::from_file(path)?;
+//! // `const volatile u32 ro_magic` in .rodata, set before loading.
+//! spec.set_variable("ro_magic", &42u32)?;
+//! let report = spec.program("report").unwrap();
+//! assert!(report.relocations.iter().any(|r| matches!(
+//!     &r.target,
+//!     RelocationTarget::MapValue { map, .. } if map == "globals.rodata"
+//! )));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! CO-RE relocations are kept per program ([`ProgramSpec::core_relos`]) but
+//! not applied yet; loading a program that has some fails with
+//! [`LoadError::CoreNotImplemented`].
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod btf_edit;
+mod co_re;
+mod collection;
+mod error;
+pub mod features;
 mod helpers;
 pub mod insn;
+mod kconfig;
+mod kernel_btf;
+mod object;
+mod program;
 pub mod section;
+mod spec;
 
+pub use collection::{Collection, LoadOptions};
+pub use error::{LoadError, ParseError, ProgramError, VerifierLog};
 pub use helpers::HELPER_NAMES;
+pub use program::{Program, ProgramInfo, TestRun, TestRunResult};
+pub use spec::{
+    CollectionSpec, DataSection, DataSectionKind, ExternKind, ExternSpec, KconfigType, MapSlot,
+    ParseOptions, ProgramSpec, Relocation, RelocationTarget, SlotTarget, Subprogram, VariableError,
+    VariableSpec,
+};
