@@ -46,7 +46,7 @@ fn func_info_covers_every_program_function() {
                 .unwrap_or_else(|| panic!("{name}: function symbol outside code"))
                 .insert(sym.address() as u32, sym.name().unwrap().to_owned());
         }
-        assert!(funcs.len() >= 2, "{name}: expected program sections");
+        assert!(!funcs.is_empty(), "{name}: expected program sections");
 
         // The same, from func_info: every record names a FUNC of the right
         // name at the symbol's offset.

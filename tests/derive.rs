@@ -594,3 +594,90 @@ fn bitfields_and_unresolved_types() {
         "{err}"
     );
 }
+
+// ---- global data of a loaded object ----
+
+/// `struct config` of testdata/loader/globals.bpf.c.
+#[derive(BtfStruct, Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+#[btf(name = "config")]
+struct Config {
+    mode: u32,
+    port: u16,
+    flags: [u8; 2],
+}
+
+/// Its `.rodata`, variable by variable, at the offsets the loader fixed up
+/// in the DATASEC: the section is 58 bytes (the last variable is the 10-byte
+/// `bpf_printk` format string), so the view is packed, with the alignment
+/// gap before `ro_array` spelled out.
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C, packed)]
+#[btf(name = ".rodata")]
+struct Rodata {
+    ro_magic: u32,
+    ro_config: Config,
+    #[btf(pad)]
+    _pad: [u8; 4],
+    ro_array: [u64; 4],
+    #[btf(name = "report.____fmt")]
+    fmt: [u8; 10],
+}
+
+/// Same size, but `ro_magic` is not a u64 and `ro_config` is not there.
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C, packed)]
+#[btf(name = ".rodata")]
+struct StaleRodata {
+    ro_magic: u64,
+    #[btf(pad)]
+    _pad: [u8; 8],
+    ro_array: [u64; 4],
+    #[btf(name = "report.____fmt")]
+    fmt: [u8; 10],
+}
+
+#[test]
+fn global_data_of_a_loaded_object_is_viewed_through_its_datasec() {
+    use oxbpf::loader::{Collection, CollectionSpec, LoadOptions};
+    use oxbpf::maps::{MapError, MmapArray};
+    if !common::require("kernel") {
+        return;
+    }
+    let spec =
+        CollectionSpec::from_file(common::root().join("testdata/loader/globals.bpf.o")).unwrap();
+    let coll = Collection::load(&spec, &LoadOptions::default()).unwrap();
+    let rodata = coll.map(".rodata").expect(".rodata map");
+    let view = MmapArray::<Rodata>::read_only(rodata).unwrap();
+    let v = view.get(0).unwrap();
+    // Packed fields are copied out before comparing (no references).
+    let (magic, config, array) = (v.ro_magic, v.ro_config, v.ro_array);
+    assert_eq!(magic, 0x1234);
+    assert_eq!(
+        config,
+        Config {
+            mode: 7,
+            port: 8080,
+            flags: [0, 0]
+        }
+    );
+    assert_eq!(array, [1, 2, 3, 4]);
+    let err = MmapArray::<StaleRodata>::read_only(rodata)
+        .err()
+        .expect("stale view accepted");
+    let MapError::Layout { source, .. } = &err else {
+        panic!("{err}")
+    };
+    let problems: Vec<_> = source
+        .differences
+        .iter()
+        .map(|d| (d.path.as_str(), d.problem))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            ("ro_magic", Problem::Size),
+            ("ro_config", Problem::MissingInRust)
+        ]
+    );
+}

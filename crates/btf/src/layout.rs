@@ -42,6 +42,11 @@ use crate::{
 /// Implemented for the primitive integers, `bool`, `f32`, `f64` and arrays
 /// of implementors, and by `#[derive(BtfStruct)]` for `#[repr(C)]` structs,
 /// unions and field-less enums.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no BTF layout description (`BtfLayout`)",
+    label = "no `BtfLayout`",
+    note = "derive it with `#[derive(oxbpf::BtfStruct)]` on a `#[repr(C)]` type"
+)]
 pub trait BtfLayout {
     /// What this type is, in BTF terms.
     fn btf_type() -> FieldType;

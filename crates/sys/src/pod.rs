@@ -33,6 +33,11 @@ use std::mem::{size_of, MaybeUninit};
 /// valid, but BPF programs cannot do float arithmetic and a value read
 /// back may be a signalling NaN; wrap them in your own `#[repr(C)]` type
 /// if you must.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not plain data (`Pod`)",
+    label = "not `Pod`",
+    note = "for a `#[repr(C)]` struct, `#[derive(oxbpf::BtfStruct)]` implements `Pod` once it has proven there is no padding"
+)]
 pub unsafe trait Pod: Copy + 'static {}
 
 macro_rules! impl_pod {
