@@ -197,6 +197,55 @@ pub enum MapError {
         #[source]
         source: io::Error,
     },
+    /// A record does not fit a ring buffer at all (more than its size
+    /// less the 8-byte header), or is too large for the kernel.
+    #[error("map `{name}`: a {size}-byte record does not fit (at most {max} bytes)")]
+    RecordTooLarge {
+        /// The map.
+        name: String,
+        /// The requested record size.
+        size: usize,
+        /// The largest record the ring can take.
+        max: usize,
+    },
+    /// A ring buffer or perf buffer holds a record header that cannot be
+    /// right (a length past the ring's end): someone other than the kernel
+    /// wrote to it. Reading stops there; nothing past it is trusted.
+    #[error("map `{name}`: corrupt ring at position {position}: {reason}")]
+    CorruptRing {
+        /// The map.
+        name: String,
+        /// The consumer position of the bad record.
+        position: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Another reader (or user ring buffer writer) in this process already
+    /// owns the map's consumer (producer) position: two would corrupt
+    /// each other's view of the ring.
+    #[error("map `{name}` (id {id}): already has a {role} in this process")]
+    RingInUse {
+        /// The map.
+        name: String,
+        /// The map's ID.
+        id: u32,
+        /// `"reader"` or `"writer"`.
+        role: &'static str,
+    },
+    /// Setting up or driving one CPU's perf event of a perf buffer failed
+    /// (`perf_event_open`, `mmap`, an ioctl, storing it in the array).
+    #[error("map `{name}`: perf buffer CPU {cpu}: {op} failed")]
+    PerfBuffer {
+        /// The `PERF_EVENT_ARRAY`.
+        name: String,
+        /// The CPU.
+        cpu: u32,
+        /// The operation, e.g. `"perf_event_open"`.
+        op: &'static str,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
 }
 
 impl MapError {
@@ -208,9 +257,10 @@ impl MapError {
             | Self::Batch { source, .. }
             | Self::BtfLoad { source, .. }
             | Self::Open { source, .. } => Some(source.errno()),
-            Self::Pin { source, .. } | Self::FromPin { source, .. } | Self::Mmap { source, .. } => {
-                source.raw_os_error()
-            }
+            Self::Pin { source, .. }
+            | Self::FromPin { source, .. }
+            | Self::Mmap { source, .. }
+            | Self::PerfBuffer { source, .. } => source.raw_os_error(),
             _ => None,
         }
     }

@@ -26,6 +26,11 @@
 //!   structs.
 //! - Missing keys are `Ok(None)`, never an error; every error is a
 //!   [`MapError`] naming the map and the operation.
+//! - Event streams: [`RingBufReader`] reads a `RINGBUF` in place (and
+//!   [`RingBufPoller`] waits on several), [`UserRingBufWriter`] feeds a
+//!   `USER_RINGBUF`, [`PerfBuffer`] reads a `PERF_EVENT_ARRAY` through
+//!   per-CPU perf rings ([`ringbuf`], [`perf`]). The `tokio` feature adds
+//!   async versions.
 //!
 //! ```no_run
 //! use oxbpf_maps::{HashMap, Map, MapSpec, UpdateMode};
@@ -68,7 +73,9 @@ mod lpm_trie;
 mod map;
 mod mmap;
 mod per_cpu;
+pub mod perf;
 mod queue;
+pub mod ringbuf;
 mod spec;
 
 pub use crate::array::{Array, PerCpuArray};
@@ -84,7 +91,11 @@ pub use crate::lpm_trie::LpmTrie;
 pub use crate::map::{Map, MapInfo};
 pub use crate::mmap::MmapArray;
 pub use crate::per_cpu::PerCpuValues;
+pub use crate::perf::{PerfBuffer, PerfBufferOptions, PerfEvent, Wakeup};
 pub use crate::queue::{BloomFilter, Queue, Stack};
+pub use crate::ringbuf::{
+    RingBufPoller, RingBufReader, RingBufRecord, UserRingBufEntry, UserRingBufWriter,
+};
 pub use crate::spec::{MapBtf, MapCreateOptions, MapEntry, MapSpec, Pinning, DEFAULT_PIN_ROOT};
 
 pub use oxbpf_sys::{

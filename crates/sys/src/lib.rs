@@ -38,6 +38,7 @@ pub mod alloc_count;
 pub mod attr;
 mod bpf;
 mod btf;
+mod epoll;
 mod error;
 mod flags;
 pub mod fs;
@@ -58,6 +59,7 @@ mod layout_tests;
 
 pub use crate::bpf::ObjName;
 pub use crate::btf::btf_load;
+pub use crate::epoll::{Epoll, EpollEvent, EpollFlags};
 pub use crate::error::SyscallError;
 pub use crate::flags::{
     AccessFlags, AttachFlags, KprobeMultiFlags, LogLevel, LookupFlags, MapFlags, NetfilterFlags,
