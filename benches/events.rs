@@ -23,6 +23,7 @@
 
 #[path = "../crates/maps/tests/ringbuf_common/mod.rs"]
 mod ringbuf_common;
+mod stats;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -30,27 +31,11 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use oxbpf::maps::{Map, MapSpec, MapType, PerfBuffer, PerfBufferOptions, PerfEvent, RingBufReader};
 use ringbuf_common::{seq_of, Emit, Producer, Run};
+use stats::{env, median};
 
 const RING_BYTES: u32 = 8 << 20;
 /// `BPF_RB_NO_WAKEUP`, as the peer.
 const NO_WAKEUP: u64 = 1;
-
-fn env(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
 
 /// The ring buffer, its producer and reader, and a prepared fill packet.
 struct Ring {

@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use oxbpf::maps::{BatchOptions, HashMap, Map, MapSpec, UpdateMode};
 use oxbpf::sys::alloc_count::CountingAlloc;
+use stats::{env, median};
+
+mod stats;
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc::new();
@@ -31,23 +34,6 @@ fn create(max_entries: u32) -> Hash {
     let map = Map::create(&MapSpec::hash::<u32, u64>("bench_hash", max_entries))
         .expect("create hash map (root needed)");
     HashMap::new(map).unwrap()
-}
-
-fn env(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 fn report(name: &str, v: &mut [f64], ops: u32) {
