@@ -39,6 +39,28 @@ impl Endian {
     };
 }
 
+/// The byte order of a blob that starts with `BTF_MAGIC` (`.BTF` and
+/// `.BTF.ext` share the magic): native if it reads as the magic, the other
+/// order if it reads byte-swapped, an error otherwise.
+pub(crate) fn byte_order(data: &[u8], what: &'static str) -> Result<Endian, ParseError> {
+    let magic = match data.get(0..2) {
+        Some(&[a, b]) => u16::from_ne_bytes([a, b]),
+        _ => return Err(truncated(0, 2, data.len(), what)),
+    };
+    if magic == BTF_MAGIC {
+        Ok(Endian::NATIVE)
+    } else if magic == BTF_MAGIC.swap_bytes() {
+        Ok(match Endian::NATIVE {
+            Endian::Little => Endian::Big,
+            Endian::Big => Endian::Little,
+        })
+    } else {
+        Err(ParseError::BadMagic {
+            found: u16::from_le_bytes(magic.to_ne_bytes()),
+        })
+    }
+}
+
 /// One entry of the layout section (`struct btf_layout`): how to step over a
 /// kind without understanding it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
@@ -436,25 +458,9 @@ impl<'a> Btf<'a> {
         validation: Validation,
     ) -> Result<Self, ParseError> {
         let raw = data.bytes();
-        let magic = match raw.get(0..2) {
-            Some(&[a, b]) => u16::from_ne_bytes([a, b]),
-            _ => return Err(truncated(0, 2, raw.len(), "BTF magic")),
-        };
-        let swap = if magic == BTF_MAGIC {
-            false
-        } else if magic == BTF_MAGIC.swap_bytes() {
-            true
-        } else {
-            return Err(ParseError::BadMagic {
-                found: u16::from_le_bytes(magic.to_ne_bytes()),
-            });
-        };
+        let endian = byte_order(raw, "BTF magic")?;
+        let swap = endian != Endian::NATIVE;
         let header = parse_header(raw, swap)?;
-        let endian = match (swap, Endian::NATIVE) {
-            (false, e) => e,
-            (true, Endian::Little) => Endian::Big,
-            (true, Endian::Big) => Endian::Little,
-        };
         let data = if swap {
             Data::Owned(swap_to_native(raw, &header))
         } else {

@@ -214,26 +214,8 @@ fn parse_section<T>(
 impl BtfExt {
     /// Parses `.BTF.ext` bytes of either byte order.
     pub fn parse(data: &[u8]) -> Result<Self, ParseError> {
-        let magic = match data.get(0..2) {
-            Some(&[a, b]) => u16::from_ne_bytes([a, b]),
-            _ => {
-                return Err(ParseError::Truncated {
-                    offset: Offset(0),
-                    need: 2,
-                    have: data.len(),
-                    what: ".BTF.ext magic",
-                })
-            }
-        };
-        let swap = if magic == BTF_MAGIC {
-            false
-        } else if magic == BTF_MAGIC.swap_bytes() {
-            true
-        } else {
-            return Err(ParseError::BadMagic {
-                found: u16::from_le_bytes(magic.to_ne_bytes()),
-            });
-        };
+        let endian = crate::btf::byte_order(data, ".BTF.ext magic")?;
+        let swap = endian != Endian::NATIVE;
         let r = Reader { data, swap };
         let version = data.get(2).copied().unwrap_or(0);
         if version != 1 {
@@ -300,11 +282,6 @@ impl BtfExt {
                 kind: r.u32(at + 12)?,
             })
         })?;
-        let endian = match (swap, Endian::NATIVE) {
-            (false, e) => e,
-            (true, Endian::Little) => Endian::Big,
-            (true, Endian::Big) => Endian::Little,
-        };
         Ok(BtfExt {
             func_info,
             line_info,

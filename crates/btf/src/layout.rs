@@ -688,7 +688,7 @@ impl Validator<'_, '_> {
                     }
                     let Some(m) = members.get(i) else { continue };
                     let moff = m.bit_offset / 8;
-                    if m.bitfield || m.bit_offset % 8 != 0 {
+                    if m.bitfield_bits.is_some() || m.bit_offset % 8 != 0 {
                         let btf = format!(
                             "{} : bitfield @ bit {}",
                             self.btf.display(m.ty),
@@ -783,7 +783,6 @@ struct FlatMember {
     name: String,
     ty: TypeId,
     bit_offset: usize,
-    bitfield: bool,
     /// The bitfield's width: from the member (kind_flag structs) or its
     /// `INT`'s bit count when that is narrower than the storage.
     bitfield_bits: Option<usize>,
@@ -824,7 +823,6 @@ fn flatten_into(
                         name: var.name.to_string(),
                         ty: var.ty,
                         bit_offset: base_bits + v.offset as usize * 8,
-                        bitfield: false,
                         bitfield_bits: None,
                     });
                 }
@@ -850,7 +848,6 @@ fn flatten_into(
             name: m.name.to_string(),
             ty: m.ty,
             bit_offset: off,
-            bitfield: bitfield_bits.is_some(),
             bitfield_bits,
         });
     }
