@@ -49,6 +49,7 @@ mod helpers;
 pub mod insn;
 mod kconfig;
 mod kernel_btf;
+pub mod link;
 mod object;
 mod program;
 pub mod section;
@@ -57,6 +58,7 @@ mod spec;
 pub use collection::{Collection, LoadOptions};
 pub use error::{LoadError, ParseError, ProgramError, VerifierLog};
 pub use helpers::HELPER_NAMES;
+pub use link::{AttachError, Link, LinkKind};
 pub use program::{Program, ProgramInfo, TestRun, TestRunResult};
 pub use spec::{
     CollectionSpec, DataSection, DataSectionKind, ExternKind, ExternSpec, KconfigType, MapSlot,
