@@ -101,8 +101,8 @@ pub use crate::prog::{
     Records, Relative, TestRunArgs, TestRunOutput, MAX_LOG_SIZE,
 };
 pub use crate::system::{
-    bump_memlock_rlimit, nr_possible_cpus, online_cpus, page_size, parse_cpu_list, possible_cpus,
-    CpuListError, MAX_CPU_ID, ONLINE_CPUS_PATH, POSSIBLE_CPUS_PATH,
+    bump_memlock_rlimit, cpu_times, nr_possible_cpus, online_cpus, page_size, parse_cpu_list,
+    possible_cpus, CpuListError, CpuTimes, MAX_CPU_ID, ONLINE_CPUS_PATH, POSSIBLE_CPUS_PATH,
 };
 pub use crate::types::{
     AttachType, BpfPerfEventType, BtfId, Cmd, LinkId, LinkType, MapId, MapType, ProgId,

@@ -159,6 +159,36 @@ pub fn page_size() -> usize {
     })
 }
 
+/// CPU time a process has used, split by mode (`getrusage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CpuTimes {
+    /// Time spent running user-space code.
+    pub user: std::time::Duration,
+    /// Time spent in the kernel on the process's behalf.
+    pub system: std::time::Duration,
+}
+
+/// `getrusage(RUSAGE_SELF)`—The calling process's user and system CPU time.
+///
+/// With tick-based accounting (`CONFIG_TICK_CPU_ACCOUNTING`) the split is
+/// sampled at every timer tick, so measure over many ticks (seconds).
+pub fn cpu_times() -> io::Result<CpuTimes> {
+    // SAFETY: `rusage` is plain data; all-zero is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid, writable `rusage`.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let tv = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec.max(0) as u64)
+            + std::time::Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    Ok(CpuTimes {
+        user: tv(usage.ru_utime),
+        system: tv(usage.ru_stime),
+    })
+}
+
 /// `setrlimit(RLIMIT_MEMLOCK, RLIM_INFINITY)`—Lifts the locked-memory limit
 /// for kernels that charge BPF memory to it.
 ///
