@@ -155,7 +155,21 @@ pub(crate) struct Parser<'d> {
 }
 
 /// Parses an object.
+///
+/// The ELF reader needs 8-byte aligned input (it reads headers in place);
+/// bytes at any other address (`include_bytes!`, a slice of a larger
+/// buffer) are first copied to an aligned buffer, as libbpf copies too.
 pub(crate) fn parse(data: &[u8], opts: &ParseOptions) -> Result<CollectionSpec, ParseError> {
+    if data.as_ptr() as usize % std::mem::align_of::<u64>() == 0 {
+        return parse_aligned(data, opts);
+    }
+    let mut words = vec![0u64; data.len().div_ceil(8)];
+    let bytes = oxbpf_sys::pod::slice_as_bytes_mut(&mut words);
+    bytes[..data.len()].copy_from_slice(data);
+    parse_aligned(&bytes[..data.len()], opts)
+}
+
+fn parse_aligned(data: &[u8], opts: &ParseOptions) -> Result<CollectionSpec, ParseError> {
     let mut p = Parser::new(data, opts)?;
     p.collect_sections()?;
     p.init_btf()?;

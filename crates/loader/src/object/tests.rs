@@ -451,3 +451,24 @@ fn every_corpus_object_parses() {
         }
     }
 }
+
+/// `include_bytes!` and slices of larger buffers need not be 8-byte
+/// aligned; the parser must not care.
+#[test]
+fn misaligned_input_parses_like_aligned() {
+    let data = bytes("globals");
+    let aligned = CollectionSpec::parse(&data).unwrap();
+    for shift in 1..8 {
+        let mut buf = vec![0u8; data.len() + shift];
+        buf[shift..].copy_from_slice(&data);
+        let input = &buf[shift..];
+        if input.as_ptr() as usize % 8 == 0 {
+            continue;
+        }
+        let spec = CollectionSpec::parse(input)
+            .unwrap_or_else(|e| panic!("input misaligned by {shift}: {e}"));
+        assert_eq!(spec.programs.len(), aligned.programs.len());
+        assert_eq!(spec.maps.len(), aligned.maps.len());
+        assert_eq!(spec.programs[0].insns, aligned.programs[0].insns);
+    }
+}
