@@ -165,8 +165,10 @@ pub(crate) fn parse(data: &[u8], opts: &ParseOptions) -> Result<CollectionSpec, 
     }
     let mut words = vec![0u64; data.len().div_ceil(8)];
     let bytes = oxbpf_sys::pod::slice_as_bytes_mut(&mut words);
-    bytes[..data.len()].copy_from_slice(data);
-    parse_aligned(&bytes[..data.len()], opts)
+    // `words` holds at least `data.len()` bytes, so `get_mut` succeeds.
+    let copy = bytes.get_mut(..data.len()).unwrap_or_default();
+    copy.copy_from_slice(data);
+    parse_aligned(copy, opts)
 }
 
 fn parse_aligned(data: &[u8], opts: &ParseOptions) -> Result<CollectionSpec, ParseError> {
