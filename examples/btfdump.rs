@@ -1,14 +1,18 @@
-//! `btfdump` — print BTF the way `bpftool btf dump file FILE format raw` does.
+//! `btfdump` — print BTF the way `bpftool btf dump file FILE format raw|c`
+//! does.
 //!
 //! ```text
 //! cargo run --release --example btfdump -- /sys/kernel/btf/vmlinux
 //! cargo run --release --example btfdump -- module.btf --base /sys/kernel/btf/vmlinux
 //! cargo run --release --example btfdump -- prog.bpf.o
+//! cargo run --release --example btfdump -- --format c /sys/kernel/btf/vmlinux > vmlinux.h
 //! ```
 //!
 //! FILE is raw BTF or an ELF object (its `.BTF` section is dumped). With
-//! `--base`, FILE is split BTF on top of BASE and only FILE's own types are
-//! printed, as bpftool does.
+//! `--base`, FILE is split BTF on top of BASE; the raw format prints only
+//! FILE's own types, the C format every type (base ones too), as bpftool
+//! does. `--format c` writes a `vmlinux.h`-style header, byte-identical to
+//! `bpftool btf dump file FILE format c`.
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -16,13 +20,22 @@ use std::sync::Arc;
 
 use oxbpf::btf::Btf;
 
-const USAGE: &str = "usage: btfdump FILE [--base BASE]\n\n\
-Prints FILE's BTF exactly as `bpftool btf dump file FILE format raw` does.\n\
+const USAGE: &str = "usage: btfdump [--format raw|c] FILE [--base BASE]\n\n\
+Prints FILE's BTF exactly as `bpftool btf dump file FILE format raw` (the\n\
+default) or `... format c` (a C header, e.g. vmlinux.h) does.\n\
 FILE may be raw BTF (/sys/kernel/btf/*) or an ELF object with a .BTF section.";
+
+/// The output format.
+#[derive(Clone, Copy)]
+enum Format {
+    Raw,
+    C,
+}
 
 fn main() -> ExitCode {
     let mut file = None;
     let mut base = None;
+    let mut format = Format::Raw;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -31,6 +44,14 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             "--base" | "-B" => base = args.next(),
+            "--format" | "-f" => match args.next().as_deref() {
+                Some("raw") => format = Format::Raw,
+                Some("c") => format = Format::C,
+                other => {
+                    eprintln!("btfdump: --format takes `raw` or `c`, not {other:?}\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
             _ if file.is_none() => file = Some(a),
             _ => {
                 eprintln!("btfdump: unexpected argument `{a}`\n\n{USAGE}");
@@ -42,7 +63,7 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    match run(&file, base.as_deref()) {
+    match run(&file, base.as_deref(), format) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("btfdump: {e}");
@@ -73,7 +94,7 @@ fn btf_bytes(path: &str) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     Ok(data)
 }
 
-fn run(file: &str, base: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
+fn run(file: &str, base: Option<&str>, format: Format) -> Result<(), Box<dyn std::error::Error>> {
     let base = match base {
         Some(b) => Some(Arc::new(
             Btf::parse_owned(btf_bytes(b)?).map_err(|e| format!("{b}: {e}"))?,
@@ -87,7 +108,10 @@ fn run(file: &str, base: Option<&str>) -> Result<(), Box<dyn std::error::Error>>
     }
     .map_err(|e| format!("{file}: {e}"))?;
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    oxbpf::btf::dump::write_raw(&btf, &mut out)?;
+    match format {
+        Format::Raw => oxbpf::btf::dump::write_raw(&btf, &mut out)?,
+        Format::C => oxbpf::btf::codegen::c::write_header(&btf, &mut out)?,
+    }
     out.flush()?;
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Differential tests: `oxbpf::btf::dump::write_raw` against
 //! `bpftool btf dump file FILE [--base-btf BASE] format raw`, byte for byte,
 //! on the running kernel's BTF, on every committed BPF object and on split
-//! BTF built with `BtfBuilder::new_split`.
+//! BTF built with `BtfBuilder::new_split` (whose C header is also checked
+//! against `format c`; `tests/codegen_c.rs` has the other C header tests).
 //!
 //! bpftool and the kernel's BTF are required; set `OXBPF_ALLOW_SKIP=1` to
 //! skip (loudly) where they are missing.
@@ -96,6 +97,58 @@ fn split_on_vmlinux_matches_bpftool() {
     let dir = scratch_dir("split-on-vmlinux");
     let base = Btf::kernel().expect("Btf::kernel");
     check_split(&dir, Path::new(KERNEL_BTF_PATH), Arc::new(base));
+}
+
+/// The C header of split BTF (base types included, as bpftool prints
+/// them) matches bpftool's `--base-btf BASE btf dump file SPLIT format c`.
+#[test]
+fn split_c_headers_match_bpftool() {
+    if !require("bpftool") {
+        return;
+    }
+    let dir = scratch_dir("split-c");
+    let obj = common::root().join("testdata/btf/kinds.bpf.o");
+    let base_path = dir.join("base.btf");
+    std::fs::write(&base_path, elf_section(&obj, ".BTF")).expect("writing base.btf");
+    let mut bases = vec![(
+        base_path.clone(),
+        Arc::new(Btf::from_file(&base_path).expect("parsing base.btf")),
+    )];
+    if require("kernel-btf") {
+        bases.push((
+            PathBuf::from(KERNEL_BTF_PATH),
+            Arc::new(Btf::kernel().expect("Btf::kernel")),
+        ));
+    }
+    for (i, (base_path, base)) in bases.into_iter().enumerate() {
+        let split_path = dir.join(format!("split{i}.btf"));
+        std::fs::write(&split_path, build_split(&base)).expect("writing split BTF");
+        let expected = bpftool(&[
+            "--base-btf",
+            path_str(&base_path),
+            "btf",
+            "dump",
+            "file",
+            path_str(&split_path),
+            "format",
+            "c",
+        ]);
+        let bytes = std::fs::read(&split_path).expect("reading split BTF");
+        let btf = Btf::parse_split(&bytes, base).expect("parsing split BTF");
+        let mut out = Vec::new();
+        oxbpf::btf::codegen::c::write_header(&btf, &mut out).expect("C header of split BTF");
+        let actual = String::from_utf8(out).expect("UTF-8 header");
+        assert_same_dump(
+            &split_path.display().to_string(),
+            ("bpftool", &expected),
+            ("oxbpf", &actual),
+        );
+        // Guard: split types made it into the header.
+        assert!(
+            actual.contains("struct split_wrap {"),
+            "no split types in the header"
+        );
+    }
 }
 
 /// Re-serialises BTF with `BtfBuilder::from_btf` in the opposite byte order

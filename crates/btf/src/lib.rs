@@ -17,6 +17,8 @@
 //!   [`essential_name`] follow libbpf's rules.
 //! - [`BtfBuilder`] writes BTF, from scratch or from parsed BTF.
 //! - [`BtfExt`] parses `.BTF.ext` (func_info, line_info, CO-RE relocations).
+//! - [`codegen`] writes C headers (`vmlinux.h`, byte-identical to bpftool's)
+//!   and Rust bindings (`#[derive(BtfStruct)]` types) from BTF.
 //!
 //! ```
 //! use oxbpf_btf::{Btf, BtfBuilder, IntEncoding, Kind, MemberSpec, Type};
@@ -47,6 +49,7 @@
 
 mod btf;
 mod builder;
+pub mod codegen;
 mod display;
 pub mod dump;
 mod error;
