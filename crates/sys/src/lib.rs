@@ -44,13 +44,17 @@ mod flags;
 pub mod fs;
 mod info;
 mod insn;
+pub mod kernfs;
 mod link;
 mod map;
 pub mod mmap;
+pub mod netlink;
+pub mod netns;
 mod obj;
 mod perf_event;
 pub mod pod;
 mod prog;
+mod socket;
 mod system;
 mod types;
 
@@ -99,6 +103,10 @@ pub use crate::prog::{
     prog_attach, prog_bind_map, prog_detach, prog_load, prog_query, prog_test_run, AttachTarget,
     LogBuffer, ProgAttachArgs, ProgDetachArgs, ProgLoadArgs, ProgQueryArgs, ProgQueryOutput,
     Records, Relative, TestRunArgs, TestRunOutput, MAX_LOG_SIZE,
+};
+pub use crate::socket::{
+    if_indextoname, if_nametoindex, socket_attach_bpf, socket_cookie, socket_detach_bpf,
+    IF_NAMESIZE,
 };
 pub use crate::system::{
     bump_memlock_rlimit, cpu_times, nr_possible_cpus, online_cpus, page_size, parse_cpu_list,
