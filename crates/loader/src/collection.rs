@@ -21,7 +21,8 @@ use oxbpf_sys::{
 };
 
 use crate::btf_edit::{sanitize, BtfFeatures, RawBtf};
-use crate::error::{LoadError, VerifierLog};
+use crate::co_re::{self, CoreBtf};
+use crate::error::{CoreUnresolved, LoadError, VerifierLog};
 use crate::features::{supports, to_bpf, Feature};
 use crate::insn::{op, pseudo, Insn};
 use crate::kconfig::{self, KconfigValues};
@@ -50,8 +51,21 @@ pub struct LoadOptions {
     /// precedence over the running kernel's, for `__kconfig` externs.
     pub kconfig: Option<String>,
     /// The kernel BTF to resolve ksyms, kfuncs and attach targets
-    /// against, instead of `/sys/kernel/btf/vmlinux`.
+    /// against, instead of `/sys/kernel/btf/vmlinux`. CO-RE relocations
+    /// use it too, unless [`core_btf`](Self::core_btf) is set.
     pub kernel_btf: Option<Arc<Btf<'static>>>,
+    /// The BTF CO-RE relocations are computed against (libbpf's
+    /// `btf_custom_path`), such as a BTFHub file for a kernel without
+    /// BTF. By default they use the running kernel's vmlinux BTF (parsed
+    /// and indexed once per process) and, for types vmlinux lacks, its
+    /// modules' BTF; with a target given here (or with
+    /// [`kernel_btf`](Self::kernel_btf)), modules are not searched.
+    pub core_btf: Option<CoreBtf>,
+    /// The targets of `freplace` programs, as (freplace program name,
+    /// loaded program) pairs: the program whose global function, named by
+    /// the section (`freplace/FUNC`), the extension replaces (libbpf's
+    /// `bpf_program__set_attach_target`).
+    pub freplace_targets: Vec<(String, Arc<Program>)>,
 }
 
 impl Default for LoadOptions {
@@ -62,6 +76,8 @@ impl Default for LoadOptions {
             pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
             kconfig: None,
             kernel_btf: None,
+            core_btf: None,
+            freplace_targets: Vec::new(),
         }
     }
 }
@@ -287,15 +303,30 @@ impl<'a> Loader<'a> {
         }
         // Raising RLIMIT_MEMLOCK matters before 5.11 only; failure is fine.
         let _ = sys::bump_memlock_rlimit();
+        // CO-RE's target, loaded first as libbpf loads vmlinux BTF first;
+        // the process-wide vmlinux also serves ksyms and attach targets.
+        let core_target = if progs.iter().any(|p| !p.core_relos.is_empty()) {
+            let (target, overridden) = co_re::main_target(self.opts)?;
+            if !overridden {
+                self.kernel = KernelBtf::with_vmlinux(Some(target.btf.clone()));
+            }
+            Some((target, overridden))
+        } else {
+            None
+        };
         self.resolve_externs()?;
         // CO-RE: relocations are computed per program before anything is
         // created, as libbpf does in bpf_object__relocate.
-        let mut insns = Vec::with_capacity(progs.len());
-        for p in &progs {
-            let mut code = p.insns.clone();
-            crate::co_re::apply_core_relocations(p, &mut code, self.spec.btf.as_deref())?;
-            insns.push(code);
-        }
+        let insns = match &core_target {
+            Some((target, overridden)) => co_re::relocate_programs(
+                self.spec.btf.as_deref(),
+                &progs,
+                target,
+                *overridden,
+                &mut self.kernel,
+            )?,
+            None => progs.iter().map(|p| p.insns.clone()).collect(),
+        };
         self.load_btf()?;
         self.create_maps()?;
         self.init_map_in_map_slots()?;
@@ -1002,7 +1033,7 @@ impl<'a> Loader<'a> {
         if p.prog_type == ProgramType::EXT {
             return Err(err(
                 p.attach_target.as_deref().unwrap_or(""),
-                "freplace programs need a target program; not supported yet",
+                "freplace programs need a target program: set LoadOptions::freplace_targets",
             ));
         }
         let Some(target) = p.attach_target.as_deref() else {
@@ -1054,7 +1085,30 @@ impl<'a> Loader<'a> {
         mut insns: Vec<Insn>,
     ) -> Result<Program, LoadError> {
         self.patch(p, &mut insns)?;
-        let (attach_btf_id, attach_module) = self.attach_btf(p)?;
+        // freplace: the target is a global function of a loaded program.
+        let freplace = match p.prog_type {
+            ProgramType::EXT => self
+                .opts
+                .freplace_targets
+                .iter()
+                .find(|(name, _)| *name == p.name)
+                .map(|(_, target)| target.clone()),
+            _ => None,
+        };
+        let (attach_btf_id, attach_module) = match &freplace {
+            Some(target) => {
+                let func = p.attach_target.as_deref().unwrap_or_default();
+                let id = crate::link::function_btf_id(target, func, &p.name).map_err(|e| {
+                    LoadError::AttachTarget {
+                        program: p.name.clone(),
+                        target: format!("{func} in program `{}`", target.name()),
+                        reason: e.to_string(),
+                    }
+                })?;
+                (id, None)
+            }
+            None => self.attach_btf(p)?,
+        };
         let license = CString::new(p.license.as_bytes()).map_err(|_| {
             LoadError::InvalidSpec(format!("program `{}`: license contains NUL", p.name))
         })?;
@@ -1139,11 +1193,38 @@ impl<'a> Loader<'a> {
                 rec_size: 16,
             },
             attach_btf_id,
-            attach_fd: attach_fd.as_ref().map(|f| f.as_fd()),
+            attach_fd: attach_fd
+                .as_ref()
+                .map(|f| f.as_fd())
+                .or(freplace.as_ref().map(|t| t.fd())),
             fd_array: &fd_array,
             ..Default::default()
         };
+        let local_btf = self.spec.btf.as_deref();
         let (fd, log) = load_with_log(&args, log_level, log_size).map_err(|(log, source)| {
+            // Trampoline-based programs fail with EPERM before the
+            // verifier under lockdown: say so instead of a bare errno.
+            if let Some(mode) = crate::features::lockdown_refusal(p.prog_type, &source) {
+                return LoadError::Lockdown {
+                    program: prog_name.clone(),
+                    section: p.section.clone(),
+                    mode,
+                    source,
+                };
+            }
+            // A poisoned CO-RE instruction the verifier reached: name the
+            // relocation, as libbpf's log fixup does.
+            if let Some(u) = co_re::unresolved(p, local_btf, &log) {
+                return LoadError::CoreUnresolved(Box::new(CoreUnresolved {
+                    program: prog_name.clone(),
+                    relocation: u.relocation,
+                    insn: u.insn,
+                    access: u.access,
+                    spec: u.spec,
+                    log,
+                    source,
+                }));
+            }
             LoadError::Program {
                 program: prog_name.clone(),
                 log,
@@ -1168,7 +1249,12 @@ impl<'a> Loader<'a> {
             p.prog_type,
             Some(expected),
             (!log_level.is_empty()).then_some(log.0),
-        ))
+        )
+        .with_origin(crate::program::Origin {
+            section: p.section.clone(),
+            section_info: p.section_info.clone(),
+            attach_target: p.attach_target.clone(),
+        }))
     }
 }
 

@@ -237,6 +237,23 @@ pub enum LoadError {
         #[source]
         source: SyscallError,
     },
+    /// The kernel refused a program because it is in lockdown: with
+    /// `CONFIG_SECURITY_LOCKDOWN_LSM` in integrity or confidentiality
+    /// mode, programs that attach through BPF trampolines (`fentry`,
+    /// `fexit`, `fmod_ret`, `freplace`, `lsm`) fail with `EPERM` before the
+    /// verifier runs.
+    #[error("program `{program}` ({section}) refused by the kernel: permission denied by kernel lockdown ({mode})")]
+    Lockdown {
+        /// The program's name.
+        program: String,
+        /// Its section (what kind of program it is).
+        section: String,
+        /// The lockdown mode, from `/sys/kernel/security/lockdown`.
+        mode: String,
+        /// The failed call (`BPF_PROG_LOAD`, `EPERM`).
+        #[source]
+        source: SyscallError,
+    },
     /// The kernel refused the object's BTF, and BTF is mandatory for it.
     #[error("BTF refused by the kernel{}", log_hint(log))]
     Btf {
@@ -310,14 +327,41 @@ pub enum LoadError {
         /// What is wrong.
         reason: String,
     },
-    /// A program has CO-RE relocations, which this loader does not apply
-    /// yet.
-    #[error("program `{program}` has {count} CO-RE relocation(s): CO-RE is not implemented yet")]
-    CoreNotImplemented {
+    /// A CO-RE relocation could not be computed or applied (what makes
+    /// libbpf fail a load: an access string that does not fit the
+    /// object's BTF, ambiguous candidates, an instruction that does not
+    /// hold the expected value). A field or type missing from the target
+    /// is not this error: its instruction is poisoned, see
+    /// [`CoreUnresolved`](Self::CoreUnresolved).
+    #[error("program `{program}`: CO-RE relocation #{relocation} (instruction #{insn}, {access}) failed")]
+    Core {
         /// The program.
         program: String,
-        /// How many relocations it has.
-        count: usize,
+        /// The relocation's index in the program's
+        /// [`core_relos`](crate::ProgramSpec::core_relos).
+        relocation: usize,
+        /// The instruction.
+        insn: usize,
+        /// The relocation's kind and access in C terms.
+        access: String,
+        /// What failed.
+        #[source]
+        source: Box<crate::core::CoreError>,
+    },
+    /// The verifier reached an instruction whose CO-RE relocation found
+    /// nothing in the target BTF (a field, type or enumerator this kernel
+    /// lacks, on a path not guarded by `bpf_core_field_exists()` or the
+    /// like), poisoned as libbpf poisons it.
+    #[error(transparent)]
+    CoreUnresolved(Box<CoreUnresolved>),
+    /// The target BTF given for CO-RE could not be read.
+    #[error("reading CO-RE target BTF {}", path.display())]
+    CoreTarget {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        #[source]
+        source: oxbpf_btf::FileError,
     },
     /// An instruction cannot be relocated against what it refers to.
     #[error("program `{program}`: instruction #{insn}: {reason}")]
@@ -359,6 +403,7 @@ impl LoadError {
     pub fn verifier_log(&self) -> Option<&VerifierLog> {
         match self {
             LoadError::Program { log, .. } | LoadError::Btf { log, .. } => Some(log),
+            LoadError::CoreUnresolved(u) => Some(&u.log),
             _ => None,
         }
     }
@@ -367,12 +412,41 @@ impl LoadError {
     pub fn errno(&self) -> Option<i32> {
         match self {
             LoadError::Program { source, .. }
+            | LoadError::Lockdown { source, .. }
             | LoadError::Btf { source, .. }
             | LoadError::Syscall { source, .. } => Some(source.errno()),
             LoadError::Map { source, .. } | LoadError::MapSlot { source, .. } => source.errno(),
+            LoadError::CoreUnresolved(u) => Some(u.source.errno()),
             _ => None,
         }
     }
+}
+
+/// [`LoadError::CoreUnresolved`]: the verifier reached an instruction
+/// whose CO-RE relocation found nothing in the target BTF, and which was
+/// poisoned (a call of the invalid helper
+/// [`POISON_IMM`](crate::core::POISON_IMM)), as libbpf poisons it.
+#[derive(Debug, thiserror::Error)]
+#[error("program `{program}`: instruction #{insn} accesses `{access}`, which CO-RE relocation #{relocation} could not resolve in the target BTF ({spec}){}", log_hint(log))]
+#[non_exhaustive]
+pub struct CoreUnresolved {
+    /// The program.
+    pub program: String,
+    /// The relocation's index in the program's
+    /// [`core_relos`](crate::ProgramSpec::core_relos).
+    pub relocation: usize,
+    /// The poisoned instruction.
+    pub insn: usize,
+    /// The access in C terms: `struct task_struct.mm->exe_file`.
+    pub access: String,
+    /// The local spec in libbpf's format:
+    /// `<byte_off> [7] struct mm_struct.exe_file (0:3 @ offset 24)`.
+    pub spec: String,
+    /// The complete verifier log.
+    pub log: VerifierLog,
+    /// The failed call.
+    #[source]
+    pub source: SyscallError,
 }
 
 /// Why an operation on a [`Program`](crate::Program) failed.

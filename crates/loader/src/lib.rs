@@ -19,6 +19,9 @@
 //!    a whole with the complete verifier log.
 //! 3. [`Program`] runs ([`Program::test_run`]), describes
 //!    ([`Program::info`]) and pins loaded programs.
+//! 4. [`link`] attaches them: `Program::attach_*` for each kind of hook, or
+//!    [`Program::attach`] by section name, each returning a [`Link`] that
+//!    detaches on drop unless pinned.
 //!
 //! ```
 //! use oxbpf_loader::{CollectionSpec, RelocationTarget};
@@ -34,15 +37,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! CO-RE relocations are kept per program ([`ProgramSpec::core_relos`]) but
-//! not applied yet; loading a program that has some fails with
-//! [`LoadError::CoreNotImplemented`].
+//! CO-RE relocations ([`ProgramSpec::core_relos`]) are applied by
+//! [`Collection::load`] against the running kernel's BTF (or
+//! [`LoadOptions::core_btf`]); [`core`] is the pure relocation engine,
+//! usable on its own.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod btf_edit;
 mod co_re;
 mod collection;
+pub mod core;
 mod error;
 pub mod features;
 mod helpers;
@@ -55,8 +60,9 @@ mod program;
 pub mod section;
 mod spec;
 
+pub use co_re::CoreBtf;
 pub use collection::{Collection, LoadOptions};
-pub use error::{LoadError, ParseError, ProgramError, VerifierLog};
+pub use error::{CoreUnresolved, LoadError, ParseError, ProgramError, VerifierLog};
 pub use helpers::HELPER_NAMES;
 pub use link::{AttachError, Link, LinkKind};
 pub use program::{Program, ProgramInfo, TestRun, TestRunResult};

@@ -22,6 +22,17 @@ pub struct Program {
     prog_type: ProgramType,
     expected_attach_type: Option<AttachType>,
     verifier_log: Option<String>,
+    /// Where the program came from, for automatic attachment.
+    origin: Option<Origin>,
+}
+
+/// The section a program was loaded from and the attach target it names
+/// (as [`ProgramSpec`](crate::ProgramSpec) had them at load time).
+#[derive(Debug, Clone)]
+pub(crate) struct Origin {
+    pub(crate) section: String,
+    pub(crate) section_info: Option<crate::section::ProgramSection>,
+    pub(crate) attach_target: Option<String>,
 }
 
 /// What the kernel reports about a program (`struct bpf_prog_info`).
@@ -116,7 +127,31 @@ impl Program {
             prog_type,
             expected_attach_type,
             verifier_log,
+            origin: None,
         }
+    }
+
+    /// Records the section and attach target the program was loaded from
+    /// (used by [`Program::attach`]).
+    pub(crate) fn with_origin(mut self, origin: Origin) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+
+    pub(crate) fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
+    }
+
+    /// The ELF section the program was loaded from (`"tracepoint/sched/sched_switch"`),
+    /// if it was loaded from a [`CollectionSpec`](crate::CollectionSpec).
+    pub fn section(&self) -> Option<&str> {
+        self.origin.as_ref().map(|o| o.section.as_str())
+    }
+
+    /// The attach target its section names (`"sched/sched_switch"`), as
+    /// the spec had it at load time.
+    pub fn attach_target(&self) -> Option<&str> {
+        self.origin.as_ref()?.attach_target.as_deref()
     }
 
     fn err(&self, what: &'static str, source: SyscallError) -> ProgramError {
@@ -173,6 +208,7 @@ impl Program {
             prog_type: self.prog_type,
             expected_attach_type: self.expected_attach_type,
             verifier_log: None,
+            origin: self.origin.clone(),
         })
     }
 
@@ -338,6 +374,7 @@ impl Program {
             prog_type: info.info.prog_type,
             expected_attach_type: None,
             verifier_log: None,
+            origin: None,
         })
     }
 }

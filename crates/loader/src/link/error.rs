@@ -68,4 +68,79 @@ pub enum AttachError {
     /// Invalid argument given by the caller.
     #[error("{0}")]
     InvalidArgument(String),
+    /// The hook is taken: an XDP program in that mode, a tc filter with
+    /// that handle and priority, a non-multi cgroup attachment, ...
+    #[error("{what}: already attached ({detail})")]
+    AlreadyAttached {
+        /// What was attempted.
+        what: String,
+        /// What is there (the attached program and mode, when known).
+        detail: String,
+    },
+    /// A netlink request (legacy tc, netlink XDP) failed; the source carries
+    /// the errno and the kernel's extended ack message.
+    #[error("{what}")]
+    Netlink {
+        /// What was being done.
+        what: String,
+        /// The failed request.
+        #[source]
+        source: oxbpf_sys::netlink::NetlinkError,
+    },
+    /// tracefs (for tracepoint IDs, legacy probe events) is not mounted
+    /// anywhere in this mount namespace.
+    #[error("{what}: tracefs is not mounted; mount it with `mount -t tracefs tracefs /sys/kernel/tracing`")]
+    TracefsNotMounted {
+        /// What was attempted.
+        what: String,
+    },
+    /// A symbol could not be resolved in an ELF file (uprobes).
+    #[error("{}: {reason}", path.display())]
+    Elf {
+        /// The binary or library.
+        path: std::path::PathBuf,
+        /// What is wrong: no such symbol, several candidates, not an ELF
+        /// file, ...
+        reason: String,
+    },
 }
+
+impl AttachError {
+    /// Maps a failed system call to the clearest error: `EPERM` while the
+    /// kernel is in lockdown, for a process whose capabilities rule out any
+    /// other reason, becomes [`AttachError::Lockdown`],
+    /// `EOPNOTSUPP`/`ENOTSUPP` become [`AttachError::NotSupported`],
+    /// anything else stays [`AttachError::Syscall`].
+    pub(crate) fn kernel(what: impl Into<String>, source: SyscallError) -> Self {
+        let what = what.into();
+        match source.errno() {
+            libc::EPERM
+                if crate::features::lockdown().is_active() && crate::features::privileged() =>
+            {
+                AttachError::Lockdown {
+                    what,
+                    mode: crate::features::lockdown().to_string(),
+                }
+            }
+            libc::EOPNOTSUPP | ENOTSUPP => AttachError::NotSupported {
+                what,
+                detail: Some(format!("{} returned {}", source.call, source.source)),
+            },
+            _ => AttachError::Syscall { what, source },
+        }
+    }
+
+    /// The `errno` of the failed system call, if this error is one.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            AttachError::Syscall { source, .. } => Some(source.errno()),
+            AttachError::Io { source, .. } => source.raw_os_error(),
+            AttachError::Netlink { source, .. } => source.errno(),
+            _ => None,
+        }
+    }
+}
+
+/// `ENOTSUPP`—The kernel-internal "operation not supported" (524) that
+/// leaks to user space from some BPF paths.
+pub(crate) const ENOTSUPP: i32 = 524;
