@@ -5,6 +5,7 @@
 //! references are compared by the referenced map's name, since the two
 //! loads create different maps.
 
+mod core_common;
 mod loader_common;
 
 use std::collections::BTreeSet;
@@ -13,7 +14,7 @@ use std::process::Command;
 
 use loader_common::{bpffs, corpus_path, require_kernel};
 use oxbpf::loader::insn::{pseudo, Insn};
-use oxbpf::loader::{Collection, CollectionSpec, LoadOptions, Program};
+use oxbpf::loader::{Collection, CollectionSpec, CoreBtf, LoadOptions, Program};
 use oxbpf::maps::Map;
 use oxbpf::sys::MapId;
 
@@ -95,16 +96,89 @@ fn pinned_names(dir: &Path) -> BTreeSet<String> {
 /// Loads `obj` with bpftool and with oxbpf and compares. `Ok(false)` if
 /// bpftool refuses the object.
 fn compare(obj: &Path) -> Result<bool, String> {
+    compare_with(obj, None)
+}
+
+/// A libbpf program that loads an object with a CO-RE target BTF
+/// (`btf_custom_path`, which bpftool 7.1 cannot pass) and pins its
+/// programs as `bpftool prog loadall` does: `core-load OBJ BTF DIR`.
+struct CoreHarness(std::path::PathBuf);
+
+const CORE_HARNESS_C: &str = r#"
+#include <bpf/libbpf.h>
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+	if (argc != 4)
+		return 2;
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = argv[2]);
+	struct bpf_object *obj = bpf_object__open_file(argv[1], &opts);
+	if (!obj) {
+		fprintf(stderr, "opening %s failed\n", argv[1]);
+		return 1;
+	}
+	if (bpf_object__load(obj) || bpf_object__pin_programs(obj, argv[3])) {
+		fprintf(stderr, "loading %s failed\n", argv[1]);
+		return 1;
+	}
+	return 0;
+}
+"#;
+
+/// Builds the harness with clang and libbpf-dev (which CI installs);
+/// `None` (loudly) if that fails and OXBPF_ALLOW_SKIP is set.
+fn core_harness(dir: &Path) -> Option<CoreHarness> {
+    let src = dir.join("core-load.c");
+    let bin = dir.join("core-load");
+    std::fs::write(&src, CORE_HARNESS_C).unwrap();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "clang-19".into());
+    let out = Command::new(&cc)
+        .args(["-O1", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .arg("-lbpf")
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Some(CoreHarness(bin)),
+        r => {
+            let why = match r {
+                Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
+                Err(e) => e.to_string(),
+            };
+            if std::env::var_os("OXBPF_ALLOW_SKIP").is_some() {
+                eprintln!("SKIP CO-RE differential test: cannot build a libbpf harness with {cc}: {why} (OXBPF_ALLOW_SKIP is set)");
+                None
+            } else {
+                panic!("cannot build a libbpf harness with {cc} (needs libbpf-dev): {why}; set OXBPF_ALLOW_SKIP=1 to skip");
+            }
+        }
+    }
+}
+
+/// Loads `obj` with libbpf and with oxbpf — with `custom`, through the
+/// harness with that CO-RE target BTF — and compares. `Ok(false)` if
+/// libbpf refuses the object.
+fn compare_with(obj: &Path, custom: Option<(&CoreHarness, &Path)>) -> Result<bool, String> {
     let fs = bpffs();
     let lib_dir = fs.path().join("libbpf");
     let ox_dir = fs.path().join("oxbpf");
-    let out = Command::new("bpftool")
-        .arg("prog")
-        .arg("loadall")
-        .arg(obj)
-        .arg(&lib_dir)
-        .output()
-        .map_err(|e| e.to_string())?;
+    let out = match custom {
+        None => Command::new("bpftool")
+            .arg("prog")
+            .arg("loadall")
+            .arg(obj)
+            .arg(&lib_dir)
+            .output(),
+        Some((harness, btf)) => {
+            std::fs::create_dir(&lib_dir).map_err(|e| e.to_string())?;
+            Command::new(&harness.0)
+                .arg(obj)
+                .arg(btf)
+                .arg(&lib_dir)
+                .output()
+        }
+    }
+    .map_err(|e| e.to_string())?;
     if !out.status.success() {
         eprintln!(
             "libbpf refuses {}: {}",
@@ -117,7 +191,11 @@ fn compare(obj: &Path) -> Result<bool, String> {
         return Ok(false);
     }
     let spec = CollectionSpec::from_file(obj).map_err(|e| e.to_string())?;
-    let coll = Collection::load(&spec, &LoadOptions::default())
+    let opts = LoadOptions {
+        core_btf: custom.map(|(_, btf)| CoreBtf::File(btf.to_path_buf())),
+        ..Default::default()
+    };
+    let coll = Collection::load(&spec, &opts)
         .map_err(|e| format!("oxbpf refuses what libbpf loads: {e}"))?;
     std::fs::create_dir(&ox_dir).map_err(|e| e.to_string())?;
     coll.pin_programs(&ox_dir).map_err(|e| e.to_string())?;
@@ -176,7 +254,7 @@ fn xlated_instructions_match_libbpf() {
     // Every other committed object: wherever libbpf loads it, so must we.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
     let mut others = Vec::new();
-    for dir in ["loader", "btf"] {
+    for dir in ["loader", "btf", "core"] {
         if let Ok(rd) = std::fs::read_dir(root.join(dir)) {
             for e in rd.flatten() {
                 let p = e.path();
@@ -195,6 +273,72 @@ fn xlated_instructions_match_libbpf() {
             failures.push(format!("{}: {e}", p.display()));
         }
     }
+    assert!(
+        failures.is_empty(),
+        "differences from libbpf:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// The CO-RE objects libbpf loads on this kernel (relocated against its
+/// BTF): each must load with oxbpf into identical instructions.
+/// (`synthetic` needs a target BTF that has its types, see
+/// `core_against_target_btf_matches_libbpf`; `unresolved` is refused by
+/// both, on purpose.)
+const CORE_MUST_AGREE: &[&str] = &["kernel", "many"];
+
+#[test]
+fn core_relocated_instructions_match_libbpf() {
+    if !require_kernel() || !require_bpftool() {
+        return;
+    }
+    let _serial = loader_common::serial();
+    let mut failures = Vec::new();
+    for name in CORE_MUST_AGREE {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/core")
+            .join(format!("{name}.bpf.o"));
+        match compare(&path) {
+            Ok(true) => {}
+            Ok(false) => failures.push(format!("{name}: libbpf no longer loads it")),
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "differences from libbpf:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// synthetic.bpf.o relocated against target BTFs in which its types'
+/// fields moved, changed size or sign, were renamed or removed (see
+/// `tests/core_common`): libbpf (given the same file as
+/// `btf_custom_path`) and oxbpf (`LoadOptions::core_btf`) must produce
+/// identical instructions.
+#[test]
+fn core_against_target_btf_matches_libbpf() {
+    if !require_kernel() {
+        return;
+    }
+    let _serial = loader_common::serial();
+    let dir = std::env::temp_dir().join(format!("oxbpf-core-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let Some(harness) = core_harness(&dir) else {
+        return;
+    };
+    let obj = core_common::core_path("synthetic");
+    let mut failures = Vec::new();
+    for v in [core_common::moved(), core_common::removed()] {
+        let btf = dir.join(format!("{}.btf", v.name));
+        std::fs::write(&btf, &v.bytes).unwrap();
+        match compare_with(&obj, Some((&harness, &btf))) {
+            Ok(true) => {}
+            Ok(false) => failures.push(format!("{}: libbpf refuses it", v.name)),
+            Err(e) => failures.push(format!("{}: {e}", v.name)),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         failures.is_empty(),
         "differences from libbpf:\n{}",

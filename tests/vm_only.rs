@@ -223,27 +223,28 @@ fn state(coll: &Collection) -> Vec<u64> {
         .collect()
 }
 
-/// Asserts that loading fails in the kernel with `errno` (before the
-/// verifier: the log is empty), naming a program of the object.
+/// Asserts that loading fails with oxbpf's lockdown error: the kernel's
+/// `EPERM` for a trampoline program under lockdown `mode`, named as such.
 #[track_caller]
-fn assert_load_fails(spec: &CollectionSpec, errno: i32, why: &str) {
+fn assert_lockdown_refusal(spec: &CollectionSpec, mode: &str) {
     let err = match Collection::load(spec, &LoadOptions::default()) {
-        Ok(_) => panic!("loading succeeded; expected errno {errno} because {why}"),
+        Ok(_) => panic!("loading succeeded under lockdown={mode}"),
         Err(e) => e,
     };
-    let LoadError::Program {
+    let LoadError::Lockdown {
         program,
-        log,
+        mode: reported,
         source,
+        ..
     } = &err
     else {
-        panic!("expected a program load error ({why}), got: {err}");
+        panic!("expected LoadError::Lockdown (lockdown={mode}), got: {err}");
     };
-    assert_eq!(
-        source.errno(),
-        errno,
-        "program {program}: {err} (expected errno {errno}: {why}); log:\n{}",
-        log.as_str()
+    assert_eq!(source.errno(), EPERM, "{err}");
+    assert_eq!(reported, mode, "{err}");
+    assert!(
+        err.to_string().contains("lockdown"),
+        "the message should say why: {err}"
     );
     assert!(
         spec.program(program).is_some(),
@@ -512,7 +513,7 @@ fn fentry_and_fexit_via_test_run() {
     let mode = lockdown_outside_matrix();
     let spec = object_with("tracing", &["fentry_test1", "fexit_test1"]);
     if mode != "none" {
-        assert_load_fails(&spec, EPERM, &format!("lockdown={mode}"));
+        assert_lockdown_refusal(&spec, &mode);
         note(&format!(
             "fentry/fexit refused under lockdown={mode}: asserted"
         ));
@@ -557,7 +558,7 @@ fn fmod_ret_via_test_run() {
     let mode = lockdown_outside_matrix();
     let spec = object_with("tracing", &["fmod_ret_test", "fexit_modify_return"]);
     if mode != "none" {
-        assert_load_fails(&spec, EPERM, &format!("lockdown={mode}"));
+        assert_lockdown_refusal(&spec, &mode);
         note(&format!("fmod_ret refused under lockdown={mode}: asserted"));
         return;
     }
@@ -654,7 +655,7 @@ fn fmod_ret_on_a_security_function() {
     let mode = lockdown_outside_matrix();
     let spec = object_with("tracing", &["fmod_socket"]);
     if mode != "none" {
-        assert_load_fails(&spec, EPERM, &format!("lockdown={mode}"));
+        assert_lockdown_refusal(&spec, &mode);
         note(&format!("fmod_ret refused under lockdown={mode}: asserted"));
         return;
     }
@@ -703,7 +704,7 @@ fn lsm_denies_a_socket() {
     let mode = lockdown_outside_matrix();
     let spec = object("lsm");
     if mode != "none" {
-        assert_load_fails(&spec, EPERM, &format!("lockdown={mode}"));
+        assert_lockdown_refusal(&spec, &mode);
         note(&format!("BPF LSM refused under lockdown={mode}: asserted"));
         return;
     }
