@@ -6,6 +6,11 @@
 // id) and weak ksyms and kfuncs that do not exist (resolved to zero and
 // poisoned, as libbpf does). Typed ksym variables need a kernel with
 // CONFIG_KALLSYMS_ALL to load; they are in optional.bpf.c.
+//
+// The object loads on every kernel of the matrix (6.1 has neither the num
+// iterator kfuncs, 6.4, nor bpf_rcu_read_lock, 6.2): the kfuncs are weak
+// and every call is guarded by bpf_ksym_exists(), so where they are missing
+// the loader poisons the calls and the verifier drops them as dead code.
 #include "common.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -26,14 +31,14 @@ extern const void bpf_prog_put __ksym;
 extern const int oxbpf_no_such_var __ksym __weak;
 extern const void oxbpf_no_such_sym __ksym __weak;
 
-// kfuncs (num iterators are available to every program type).
+// kfuncs (num iterators are available to every program type; 6.4+).
 struct bpf_iter_num {
 	u64 __opaque[1];
 } __attribute__((aligned(8)));
 
-extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
-extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
-extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
+extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym __weak;
+extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym __weak;
+extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym __weak;
 extern int oxbpf_no_such_kfunc(int x) __ksym __weak;
 // A weak kfunc that exists: bpf_ksym_exists() loads its address.
 extern void bpf_rcu_read_lock(void) __ksym __weak;
@@ -88,10 +93,14 @@ int use_kfuncs(struct xdp_md *ctx)
 	struct bpf_iter_num it;
 	int *v, sum = 0;
 
-	bpf_iter_num_new(&it, 0, 5);
-	while ((v = bpf_iter_num_next(&it)))
-		sum += *v;
-	bpf_iter_num_destroy(&it);
+	if (bpf_ksym_exists(bpf_iter_num_new)) {
+		bpf_iter_num_new(&it, 0, 5);
+		while ((v = bpf_iter_num_next(&it)))
+			sum += *v;
+		bpf_iter_num_destroy(&it);
+	} else {
+		sum = -2;
+	}
 	out.iter_sum = sum;
 
 	out.kfunc_exists = bpf_ksym_exists(oxbpf_no_such_kfunc);

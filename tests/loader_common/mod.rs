@@ -8,6 +8,11 @@ use std::sync::{Mutex, MutexGuard};
 use oxbpf::loader::CollectionSpec;
 use oxbpf::sys::fs::TempBpfFs;
 
+#[path = "../../crates/sys/tests/common/kernel_btf.rs"]
+mod kernel_btf;
+#[allow(unused_imports)] // not every test binary asks the kernel's BTF
+pub use kernel_btf::*;
+
 /// The gate of every test that needs the running kernel: `true` if BPF
 /// programs can be loaded here (we are root and `bpf(2)` works).
 ///
@@ -80,4 +85,42 @@ pub fn open_fds() -> usize {
 pub fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The running kernel's configuration, read as the loader (and libbpf)
+/// read it for `__kconfig` externs: `/boot/config-$(uname -r)`, else
+/// `/proc/config.gz`. Gzipped data is decompressed with the `zcat` tool,
+/// not with the loader's decoder, which is under test. `None` if neither
+/// file is readable.
+pub fn kernel_config() -> Option<String> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+    let path = [
+        format!("/boot/config-{}", release.trim()),
+        "/proc/config.gz".to_string(),
+    ]
+    .into_iter()
+    .find(|p| std::fs::metadata(p).is_ok())?;
+    let data = std::fs::read(&path).ok()?;
+    let text = if data.starts_with(&[0x1f, 0x8b]) {
+        let out = std::process::Command::new("zcat")
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("zcat {path}: {e}"));
+        assert!(out.status.success(), "zcat {path}: {:?}", out.status);
+        out.stdout
+    } else {
+        data
+    };
+    Some(String::from_utf8(text).unwrap_or_else(|e| panic!("{path}: {e}")))
+}
+
+/// The address of the kernel symbol `name` in `/proc/kallsyms`, if the
+/// kernel has it (0 when `kptr_restrict` hides addresses).
+pub fn kallsyms_addr(name: &str) -> Option<u64> {
+    let kallsyms = std::fs::read_to_string("/proc/kallsyms").expect("/proc/kallsyms");
+    kallsyms.lines().find_map(|l| {
+        let mut it = l.split_whitespace();
+        let (a, _, n) = (it.next()?, it.next()?, it.next()?);
+        (n == name).then(|| u64::from_str_radix(a, 16).expect("kallsyms address"))
+    })
 }

@@ -440,9 +440,21 @@ fn ring_buffers_and_arena() {
     assert!(RingBuf::new(&urb).is_err());
 
     let arena_spec = MapSpec::new("arena", MapType::ARENA, 0, 0, 16).with_flags(MapFlags::MMAPABLE);
-    let arena = Map::create(&arena_spec).unwrap();
-    assert_eq!(Arena::new(&arena).unwrap().pages(), 16);
-    assert!(arena.flags().contains(MapFlags::MMAPABLE));
+    if kernel_has_enumerator("bpf_map_type", "BPF_MAP_TYPE_ARENA") {
+        let arena = Map::create(&arena_spec).unwrap();
+        assert_eq!(Arena::new(&arena).unwrap().pages(), 16);
+        assert!(arena.flags().contains(MapFlags::MMAPABLE));
+        kernel_note("maps: ARENA proven");
+    } else {
+        // Before 6.9 the kernel knows no such map type.
+        let e = Map::create(&arena_spec).unwrap_err();
+        assert!(
+            matches!(e, MapError::Create { ref name, .. } if name == "arena"),
+            "{e:?}"
+        );
+        assert_eq!(errno(&e), libc::EINVAL);
+        kernel_note("maps: no ARENA: BPF_MAP_CREATE EINVAL asserted");
+    }
 }
 
 #[test]
@@ -478,12 +490,24 @@ fn local_storage_maps() {
     assert_eq!(task.get(&pidfd).unwrap(), Some(22));
     assert!(task.remove(&pidfd).unwrap());
 
-    let cg = Map::create(&spec("cg_store", MapType::CGRP_STORAGE)).unwrap();
-    let cg = CgrpStorage::<_, u64>::new(cg).unwrap();
-    let cgroup = std::fs::File::open(cgroup_dir()).unwrap();
-    cg.insert(&cgroup, &33, UpdateMode::Any).unwrap();
-    assert_eq!(cg.get(&cgroup).unwrap(), Some(33));
-    assert!(cg.remove(&cgroup).unwrap());
+    if kernel_has_enumerator("bpf_map_type", "BPF_MAP_TYPE_CGRP_STORAGE") {
+        let cg = Map::create(&spec("cg_store", MapType::CGRP_STORAGE)).unwrap();
+        let cg = CgrpStorage::<_, u64>::new(cg).unwrap();
+        let cgroup = std::fs::File::open(cgroup_dir()).unwrap();
+        cg.insert(&cgroup, &33, UpdateMode::Any).unwrap();
+        assert_eq!(cg.get(&cgroup).unwrap(), Some(33));
+        assert!(cg.remove(&cgroup).unwrap());
+        kernel_note("maps: CGRP_STORAGE proven");
+    } else {
+        // Before 6.2 the kernel knows no such map type.
+        let e = Map::create(&spec("cg_store", MapType::CGRP_STORAGE)).unwrap_err();
+        assert!(
+            matches!(e, MapError::Create { ref name, .. } if name == "cg_store"),
+            "{e:?}"
+        );
+        assert_eq!(errno(&e), libc::EINVAL);
+        kernel_note("maps: no CGRP_STORAGE: BPF_MAP_CREATE EINVAL asserted");
+    }
 
     // Inode storage exists only with CONFIG_BPF_LSM; its element
     // operations also need the BPF LSM to be active.

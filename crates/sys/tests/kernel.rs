@@ -5,7 +5,10 @@ mod common;
 
 use std::os::fd::{AsFd, AsRawFd};
 
-use common::{exit, int_btf, ld_map_fd, mov64_imm, require_kernel, BpfFs};
+use common::{
+    exit, int_btf, kernel_has_enumerator, kernel_has_member, kernel_note, kernel_sizeof, ld_map_fd,
+    mov64_imm, require_kernel, BpfFs,
+};
 use oxbpf_sys::*;
 
 fn hash_map(name: &str, max_entries: u32) -> MapFd {
@@ -247,7 +250,15 @@ fn freeze_and_info() {
     }
     let map = hash_map("frozen_info", 3);
     let info = map_info(&map).unwrap();
-    assert_eq!(info.info_len as usize, std::mem::size_of::<BpfMapInfo>());
+    // The kernel writes as much of `struct bpf_map_info` as both sides
+    // know: 88 bytes on 6.1 and 6.12, all of ours (104) on 6.18.
+    let ours = std::mem::size_of::<BpfMapInfo>();
+    let kernels = kernel_sizeof("bpf_map_info");
+    assert_eq!(info.info_len as usize, kernels.min(ours));
+    kernel_note(&format!(
+        "sys: map info_len {} (kernel's struct bpf_map_info {kernels}, ours {ours})",
+        info.info_len
+    ));
     assert_eq!(info.map_type, MapType::HASH);
     assert_eq!(info.name(), b"frozen_info");
     assert_eq!(
@@ -394,20 +405,44 @@ fn prog_info_arrays_and_fd_array() {
     let [ld0, ld1] = ld_map_fd(1, &used);
     let insns = [ld0, ld1, mov64_imm(0, 2), exit()];
     let fds = [bound.as_fd()];
-    let prog = prog_load(
-        &ProgLoadArgs {
-            prog_type: ProgramType::XDP,
-            insns: &insns,
-            license: c"GPL",
-            fd_array: &fds,
-            bind_fd_array: true,
-            ..Default::default()
-        },
-        None,
-    )
-    .unwrap();
+    let load = |bind_fd_array| {
+        prog_load(
+            &ProgLoadArgs {
+                prog_type: ProgramType::XDP,
+                insns: &insns,
+                license: c"GPL",
+                fd_array: &fds,
+                bind_fd_array,
+                ..Default::default()
+            },
+            None,
+        )
+    };
+    // `fd_array_cnt` (6.14) binds every map of `fd_array`, used or not.
+    let bind = kernel_has_member("bpf_attr", "fd_array_cnt");
+    let (prog, maps) = if bind {
+        (load(true).unwrap(), vec![&used, &bound])
+    } else {
+        // An older kernel refuses the field it does not know: past the end
+        // of its `union bpf_attr` (6.1) the non-zero bytes are E2BIG, inside
+        // its unused tail (6.12) EINVAL.
+        let end = std::mem::offset_of!(oxbpf_sys::attr::ProgLoadAttr, fd_array_cnt) + 4;
+        let want = if kernel_sizeof("bpf_attr") < end {
+            libc::E2BIG
+        } else {
+            libc::EINVAL
+        };
+        let err = load(true).unwrap_err();
+        assert_eq!((err.call, err.errno()), ("BPF_PROG_LOAD", want), "{err}");
+        kernel_note(&format!(
+            "sys: no fd_array_cnt: BPF_PROG_LOAD {} asserted",
+            std::io::Error::from_raw_os_error(want)
+        ));
+        // Without it, `fd_array` only lends fds: the unused map is not bound.
+        (load(false).unwrap(), vec![&used])
+    };
     let info = prog_info(&prog).unwrap();
-    assert_eq!(info.nr_map_ids, 2);
+    assert_eq!(info.nr_map_ids as usize, maps.len());
     let mut map_ids = [MapId::new(0); 4];
     let mut xlated = vec![0u8; info.xlated_prog_len as usize];
     let info = prog_info_with(
@@ -419,15 +454,19 @@ fn prog_info_arrays_and_fd_array() {
         },
     )
     .unwrap();
-    assert_eq!(info.nr_map_ids, 2);
-    let mut got = map_ids[..2].to_vec();
+    assert_eq!(info.nr_map_ids as usize, maps.len());
+    let mut got = map_ids[..maps.len()].to_vec();
     got.sort();
-    let mut want = vec![map_info(&used).unwrap().id, map_info(&bound).unwrap().id];
+    let mut want: Vec<_> = maps.iter().map(|m| map_info(*m).unwrap().id).collect();
     want.sort();
     assert_eq!(got, want);
+    assert!(map_ids[maps.len()..].iter().all(|id| *id == MapId::new(0)));
     assert_eq!(xlated.len(), 4 * 8);
     // The last translated instruction is still `exit`.
     assert_eq!(xlated[24], 0x95);
+    if bind {
+        kernel_note("sys: fd_array_cnt binds an unused map: proven");
+    }
 }
 
 #[test]
@@ -450,7 +489,14 @@ fn verifier_log() {
     assert_eq!(err.call, "BPF_PROG_LOAD");
     let text = log.to_string_lossy().into_owned();
     assert!(text.contains("R0 !read_ok"), "log: {text}");
-    assert_eq!(log.true_size() as usize, log.as_bytes().len() + 1);
+    // `log_true_size` (6.4) reports the size the whole log needs; older
+    // kernels leave it 0.
+    let true_size = kernel_has_member("bpf_attr", "log_true_size");
+    if true_size {
+        assert_eq!(log.true_size() as usize, log.as_bytes().len() + 1);
+    } else {
+        assert_eq!(log.true_size(), 0);
+    }
     assert!(!log.is_truncated());
 
     // Without a log the error is the same.
@@ -465,17 +511,46 @@ fn verifier_log() {
         license: c"GPL",
         ..Default::default()
     };
-    let mut small = [0u8; 16];
+    let small_len = if true_size {
+        16
+    } else {
+        // Before the log rework that brought `log_true_size` (6.4), a log
+        // buffer under 128 bytes is refused outright.
+        let mut tiny = [0u8; 16];
+        let mut log = LogBuffer::new(&mut tiny, LogLevel::LEVEL2);
+        let err = prog_load(&args, Some(&mut log)).unwrap_err();
+        assert_eq!(err.errno(), libc::EINVAL);
+        128
+    };
+    let mut small = vec![0u8; small_len];
     let mut log = LogBuffer::new(&mut small, LogLevel::LEVEL2);
     let err = prog_load(&args, Some(&mut log)).unwrap_err();
     assert_eq!(err.errno(), libc::ENOSPC);
-    assert!(log.is_truncated());
-    let needed = log.true_size() as usize;
-    assert!(needed > 16);
+    // Filled up: all but the NUL.
+    assert_eq!(log.as_bytes().len(), small_len - 1);
+    let needed = if true_size {
+        assert!(log.is_truncated());
+        let needed = log.true_size() as usize;
+        assert!(needed > small_len);
+        kernel_note(&format!(
+            "sys: log_true_size proven ({needed} bytes for a {small_len}-byte buffer)"
+        ));
+        needed
+    } else {
+        // Not reported: the truncation shows only as ENOSPC.
+        assert_eq!(log.true_size(), 0);
+        assert!(!log.is_truncated());
+        kernel_note(
+            "sys: no log_true_size: 0, ENOSPC, and EINVAL for a buffer under 128 bytes asserted",
+        );
+        64 * 1024
+    };
     let mut big = vec![0u8; needed];
     let mut log = LogBuffer::new(&mut big, LogLevel::LEVEL2);
     prog_load(&args, Some(&mut log)).unwrap();
-    assert_eq!(log.as_bytes().len() + 1, needed);
+    if true_size {
+        assert_eq!(log.as_bytes().len() + 1, needed);
+    }
     assert!(log.to_string_lossy().contains("processed 2 insns"));
 }
 
@@ -527,7 +602,12 @@ fn btf_load_and_info() {
         "log: {}",
         log.to_string_lossy()
     );
-    assert!(log.true_size() > 1);
+    // `btf_log_true_size` is 6.4+, like the program load's.
+    if kernel_has_member("bpf_attr", "btf_log_true_size") {
+        assert_eq!(log.true_size() as usize, log.as_bytes().len() + 1);
+    } else {
+        assert_eq!(log.true_size(), 0);
+    }
 }
 
 #[test]
@@ -560,12 +640,24 @@ fn pin_and_get() {
     let err = map_update_elem(&ro, &1u32.to_ne_bytes(), &value, UpdateFlags::ANY).unwrap_err();
     assert_eq!(err.errno(), libc::EPERM);
 
-    // Relative to a directory fd.
+    // Relative to a directory fd: `BPF_F_PATH_FD` (6.5).
     let dir = fs.dir_fd();
     let prog = xdp_ret2();
-    obj_pin_at(&dir, "prog", &prog).unwrap();
-    let prog2 = obj_get_at(&dir, "prog", AccessFlags::empty()).unwrap();
-    assert_eq!(prog_info(&prog2).unwrap().id, prog_info(&prog).unwrap().id);
+    if kernel_has_member("bpf_attr", "path_fd") {
+        obj_pin_at(&dir, "prog", &prog).unwrap();
+        let prog2 = obj_get_at(&dir, "prog", AccessFlags::empty()).unwrap();
+        assert_eq!(prog_info(&prog2).unwrap().id, prog_info(&prog).unwrap().id);
+        kernel_note("sys: BPF_F_PATH_FD pin and get proven");
+    } else {
+        // An older kernel refuses the flag and the field it does not know.
+        let err = obj_pin_at(&dir, "prog", &prog).unwrap_err();
+        assert_eq!((err.call, err.errno()), ("BPF_OBJ_PIN", libc::EINVAL));
+        assert!(!fs.path().join("prog").exists());
+        obj_pin(&prog, fs.path().join("prog")).unwrap();
+        let err = obj_get_at(&dir, "prog", AccessFlags::empty()).unwrap_err();
+        assert_eq!((err.call, err.errno()), ("BPF_OBJ_GET", libc::EINVAL));
+        kernel_note("sys: no BPF_F_PATH_FD: BPF_OBJ_PIN / BPF_OBJ_GET EINVAL asserted");
+    }
     // A pinned program is not a map.
     let err =
         MapFd::from_fd(obj_get(fs.path().join("prog"), AccessFlags::empty()).unwrap()).unwrap_err();
@@ -630,13 +722,25 @@ fn perf_event_link() {
     let info = link_info(&link).unwrap();
     assert_eq!(info.link_type, LinkType::PERF_EVENT);
     assert_eq!(info.prog_id, prog_info(&prog).unwrap().id);
+    assert_eq!(
+        info.info_len as usize,
+        kernel_sizeof("bpf_link_info").min(std::mem::size_of::<BpfLinkInfo>())
+    );
+    // What a perf-event link is attached to is reported since 6.6.
+    let reported = kernel_has_member("bpf_link_info", "perf_event");
     match info.details() {
-        LinkDetails::PerfEvent { event_type, raw } => {
+        LinkDetails::PerfEvent { event_type, raw } if reported => {
             assert_eq!(event_type, BpfPerfEventType::EVENT, "{info:?}");
             // `event { config, type, :32, cookie }`
             assert_eq!(raw[0], PerfSwId::PAGE_FAULTS.as_raw());
             assert_eq!(raw[1] as u32, PerfType::SOFTWARE.as_raw(), "{info:?}");
             assert_eq!(raw[2], 0x1234);
+            kernel_note("sys: perf_event link info proven");
+        }
+        LinkDetails::PerfEvent { event_type, raw } => {
+            assert_eq!(event_type, BpfPerfEventType::UNSPEC, "{info:?}");
+            assert_eq!(raw, [0; 5], "{info:?}");
+            kernel_note("sys: no perf_event link info: UNSPEC and zeros asserted");
         }
         other => panic!("unexpected link details {other:?} / {info:?}"),
     }
@@ -802,6 +906,49 @@ fn tcx_attach_query_detach() {
     if !require_kernel() {
         return;
     }
+    if !kernel_has_enumerator("bpf_attach_type", "BPF_TCX_INGRESS") {
+        // Before tcx (6.6) the kernel knows no such attach type.
+        in_new_netns(|| {
+            let prog = sched_cls(0);
+            let lo = AttachTarget::Ifindex(1);
+            let err = link_create(&LinkCreateArgs {
+                prog: prog.as_fd(),
+                target: Some(lo),
+                attach_type: AttachType::TCX_INGRESS,
+                flags: 0,
+                extra: LinkExtra::Tcx {
+                    relative: Relative::None,
+                    expected_revision: 0,
+                },
+            })
+            .unwrap_err();
+            assert_eq!((err.call, err.errno()), ("BPF_LINK_CREATE", libc::EINVAL));
+            let err = prog_attach(&ProgAttachArgs {
+                target: lo,
+                prog: prog.as_fd(),
+                attach_type: AttachType::TCX_INGRESS,
+                flags: AttachFlags::empty(),
+                replace: None,
+                relative: Relative::None,
+                expected_revision: 0,
+            })
+            .unwrap_err();
+            assert_eq!((err.call, err.errno()), ("BPF_PROG_ATTACH", libc::EINVAL));
+            let err = prog_query(&mut ProgQueryArgs {
+                target: lo,
+                attach_type: AttachType::TCX_INGRESS,
+                query_flags: QueryFlags::empty(),
+                prog_ids: &mut [],
+                prog_attach_flags: None,
+                link_ids: None,
+                link_attach_flags: None,
+            })
+            .unwrap_err();
+            assert_eq!((err.call, err.errno()), ("BPF_PROG_QUERY", libc::EINVAL));
+        });
+        kernel_note("sys: no tcx: BPF_LINK_CREATE / PROG_ATTACH / PROG_QUERY EINVAL asserted");
+        return;
+    }
     in_new_netns(|| {
         let lo = AttachTarget::Ifindex(1);
         let first = sched_cls(0);
@@ -908,4 +1055,5 @@ fn tcx_attach_query_detach() {
         .unwrap();
         assert_eq!(out.count, 0);
     });
+    kernel_note("sys: tcx attach / query / detach proven");
 }

@@ -12,6 +12,11 @@ use oxbpf_btf::{BtfBuilder, IntEncoding, MemberSpec, TypeId};
 use oxbpf_maps::{Map, MapBtf, MapSpec, MapType};
 use oxbpf_sys::{prog_load, BpfInsn, ProgLoadArgs, ProgramType};
 
+#[path = "../../../sys/tests/common/kernel_btf.rs"]
+mod kernel_btf;
+#[allow(unused_imports)] // not every test binary asks the kernel's BTF
+pub use kernel_btf::*;
+
 /// Returns whether the test can use the kernel; with `OXBPF_ALLOW_SKIP`
 /// set prints `SKIP` and returns `false`, otherwise panics.
 pub fn require_kernel() -> bool {

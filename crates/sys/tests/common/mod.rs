@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 
 use oxbpf_sys::{map_create, BpfInsn, MapCreateArgs, MapType};
 
+mod kernel_btf;
+#[allow(unused_imports)] // not every test binary asks the kernel's BTF
+pub use kernel_btf::*;
+
 /// Probes whether `bpf(2)` works here by creating a one-entry array map.
 fn probe() -> Result<(), String> {
     let args = MapCreateArgs {
