@@ -15,8 +15,10 @@ use oxbpf::loader::link::{
     Anchor, AnchorTarget, NetfilterOptions, NfHook, NfProtocol, TcDirection, TcOptions, TcxOptions,
     XdpMode,
 };
-use oxbpf::loader::{AttachError, LinkKind};
+use oxbpf::loader::{features, AttachError, LinkKind};
+use oxbpf::loader::{Collection, CollectionSpec, LoadError, LoadOptions};
 use oxbpf::sys::netlink::{self, RouteSocket, TcHook};
+use oxbpf::sys::{LinkType, ProgramType};
 
 /// Ports of testdata/links/net_common.h.
 const PASS_PORT: u16 = 40001;
@@ -191,6 +193,18 @@ fn tcx_links_drop_order_and_detach() {
 
     let filter = coll.program("tcx_filter").unwrap();
     let egress = coll.program("tcx_egress").unwrap();
+    if !features::link_type(LinkType::TCX) {
+        // Before 6.6: oxbpf says tcx is not supported, and the traffic
+        // still flows.
+        let err = pair
+            .b
+            .run(|| filter.attach_tcx(IF_B, TcDirection::Ingress, &TcxOptions::default()))
+            .unwrap_err();
+        assert!(matches!(err, AttachError::NotSupported { .. }), "{err:?}");
+        assert_eq!(deliver(&tx, &pass_rx, 1), 1);
+        eprintln!("tcx: not supported by this kernel; asserted the NotSupported error");
+        return;
+    }
     let ingress_link = pair
         .b
         .run(|| filter.attach_tcx(IF_B, TcDirection::Ingress, &TcxOptions::default()))
@@ -381,6 +395,25 @@ fn legacy_tc_filter_drops_then_is_deleted() {
 #[test]
 fn netfilter_link_drops_local_in_then_detaches() {
     if !require_net() {
+        return;
+    }
+    if !features::program_type(ProgramType::NETFILTER) {
+        // Before 6.4 the kernel has no netfilter programs: the load is
+        // refused with EINVAL, and oxbpf names the program.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/links/net_netfilter.bpf.o");
+        let spec = CollectionSpec::from_file(&path).unwrap();
+        let err = Collection::load(&spec, &LoadOptions::default()).unwrap_err();
+        match &err {
+            LoadError::Program {
+                program, source, ..
+            } => {
+                assert_eq!(program, "nf_drop");
+                assert_eq!(source.errno(), libc::EINVAL, "{err}");
+            }
+            other => panic!("expected a program refusal, got {other:?}"),
+        }
+        eprintln!("netfilter programs: not supported by this kernel: {err}");
         return;
     }
     let coll = net_common::load("net_netfilter");

@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use net_common::{counter, deliver, deliver_sized, require, set_counter, Netns, VethPair};
 use oxbpf::loader::link::{AttachMethod, SockmapOptions};
-use oxbpf::loader::{AttachError, LinkKind};
+use oxbpf::loader::{features, AttachError, LinkKind};
 use oxbpf::maps::{Map, SockMap};
+use oxbpf::sys::LinkType;
 
 // Slots of `sock_stats` (testdata/links/net_socket.bpf.c).
 const FILTER_SEEN: u32 = 0;
@@ -101,6 +102,7 @@ fn sk_msg_verdict_on_a_sockmap() {
     let stats = coll.map("sock_stats").unwrap();
     let map = sockmap(coll.map("sock_map").unwrap());
 
+    let sockmap_links = features::link_type(LinkType::SOCKMAP);
     for method in [AttachMethod::Auto, AttachMethod::ProgAttach] {
         let base = (counter(stats, MSG_SEEN), counter(stats, MSG_DROPPED));
         let link = prog
@@ -112,13 +114,14 @@ fn sk_msg_verdict_on_a_sockmap() {
                 },
             )
             .unwrap_or_else(|e| panic!("{method:?}: {e}"));
-        let expected = if method == AttachMethod::ProgAttach {
+        // Auto falls back to BPF_PROG_ATTACH before sockmap links (6.10).
+        let expected = if method == AttachMethod::ProgAttach || !sockmap_links {
             LinkKind::Legacy
         } else {
             LinkKind::Bpf
         };
         assert_eq!(link.kind(), expected, "{method:?}");
-        if method == AttachMethod::Auto {
+        if expected == LinkKind::Bpf {
             // While a link holds the hook, another attachment is refused
             // (a BPF_PROG_ATTACH one would be replaced silently).
             let err = prog
@@ -184,7 +187,14 @@ fn sk_skb_parser_and_verdict_on_a_sockmap() {
         .unwrap();
     assert_eq!(
         (parser.kind(), verdict.kind()),
-        (LinkKind::Bpf, LinkKind::Legacy)
+        (
+            if features::link_type(LinkType::SOCKMAP) {
+                LinkKind::Bpf
+            } else {
+                LinkKind::Legacy
+            },
+            LinkKind::Legacy
+        )
     );
 
     let (mut c, mut s) = tcp_pair();
@@ -210,18 +220,29 @@ fn sk_skb_parser_and_verdict_on_a_sockmap() {
     );
     map.remove(1).unwrap();
 
-    // sk_skb/verdict (BPF_SK_SKB_VERDICT) through a link too.
-    let only = coll
-        .program("skb_verdict_only")
-        .unwrap()
-        .attach_sockmap(
+    // sk_skb/verdict (BPF_SK_SKB_VERDICT) through a link too; before
+    // sockmap links (6.10) that is a typed refusal, and the program runs
+    // through BPF_PROG_ATTACH instead.
+    let attach_only = |method| {
+        coll.program("skb_verdict_only").unwrap().attach_sockmap(
             coll.map("sock_map").unwrap(),
             &SockmapOptions {
-                method: AttachMethod::Link,
+                method,
                 ..Default::default()
             },
         )
-        .unwrap();
+    };
+    let only = if features::link_type(LinkType::SOCKMAP) {
+        let only = attach_only(AttachMethod::Link).unwrap();
+        assert_eq!(only.kind(), LinkKind::Bpf);
+        only
+    } else {
+        let err = attach_only(AttachMethod::Link).unwrap_err();
+        assert!(matches!(err, AttachError::NotSupported { .. }), "{err:?}");
+        let only = attach_only(AttachMethod::ProgAttach).unwrap();
+        assert_eq!(only.kind(), LinkKind::Legacy);
+        only
+    };
     let (mut c, mut s) = tcp_pair();
     map.set(1, &s).unwrap();
     c.write_all(b"verdict").unwrap();
