@@ -136,7 +136,12 @@ int kernel_task(void *ctx)
 	out[K_NOMATCH] = bpf_core_type_matches(struct task_struct___nomatch);
 
 	out[K_ARENA_EXISTS] = bpf_core_enum_value_exists(enum bpf_map_type___l, BPF_MAP_TYPE_ARENA___l);
-	out[K_ARENA_VALUE] = bpf_core_enum_value(enum bpf_map_type___l, BPF_MAP_TYPE_ARENA___l);
+	/* Guarded: where the kernel lacks the enumerator (6.1), the value
+	 * relocation is poisoned and must be dead code. */
+	if (bpf_core_enum_value_exists(enum bpf_map_type___l, BPF_MAP_TYPE_ARENA___l))
+		out[K_ARENA_VALUE] = bpf_core_enum_value(enum bpf_map_type___l, BPF_MAP_TYPE_ARENA___l);
+	else
+		out[K_ARENA_VALUE] = 0;
 	out[K_NOPE_EXISTS] = bpf_core_enum_value_exists(enum bpf_map_type___l, BPF_MAP_TYPE_OXBPF_NOPE___l);
 	out[K_CALLCHAIN_KERNEL] = bpf_core_enum_value(enum perf_callchain_context___l, PERF_CONTEXT_KERNEL___l);
 	return 0;
