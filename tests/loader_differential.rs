@@ -104,30 +104,22 @@ fn compare(obj: &Path) -> Result<bool, String> {
 /// programs as `bpftool prog loadall` does: `core-load OBJ BTF DIR`.
 struct CoreHarness(std::path::PathBuf);
 
-const CORE_HARNESS_C: &str = r#"
-#include <bpf/libbpf.h>
-#include <stdio.h>
-int main(int argc, char **argv)
-{
-	if (argc != 4)
-		return 2;
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = argv[2]);
-	struct bpf_object *obj = bpf_object__open_file(argv[1], &opts);
-	if (!obj) {
-		fprintf(stderr, "opening %s failed\n", argv[1]);
-		return 1;
-	}
-	if (bpf_object__load(obj) || bpf_object__pin_programs(obj, argv[3])) {
-		fprintf(stderr, "loading %s failed\n", argv[1]);
-		return 1;
-	}
-	return 0;
-}
-"#;
+const CORE_HARNESS_C: &str = include_str!("loader_common/core-load.c");
 
-/// Builds the harness with clang and libbpf-dev (which CI installs);
-/// `None` (loudly) if that fails and OXBPF_ALLOW_SKIP is set.
+/// Builds the harness with clang and libbpf-dev (which CI installs), or
+/// takes the one `$OXBPF_CORE_HARNESS` names (built by scripts/kernel-matrix
+/// on the host: the VMs have no compiler); `None` (loudly) if that fails
+/// and OXBPF_ALLOW_SKIP is set.
 fn core_harness(dir: &Path) -> Option<CoreHarness> {
+    if let Some(prebuilt) = std::env::var_os("OXBPF_CORE_HARNESS") {
+        let prebuilt = std::path::PathBuf::from(prebuilt);
+        assert!(
+            prebuilt.is_file(),
+            "OXBPF_CORE_HARNESS names {}, which is not a file",
+            prebuilt.display()
+        );
+        return Some(CoreHarness(prebuilt));
+    }
     let src = dir.join("core-load.c");
     let bin = dir.join("core-load");
     std::fs::write(&src, CORE_HARNESS_C).unwrap();
