@@ -12,6 +12,7 @@
 //! instructions. Exits non-zero with a message on any failure.
 
 use std::error::Error;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -86,6 +87,14 @@ fn parse_args() -> Result<Option<Args>, String> {
     }))
 }
 
+/// `println!` that returns the write error (a closed pipe: `inspect | head`)
+/// instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
+}
+
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(Some(a)) => a,
@@ -100,6 +109,13 @@ fn main() -> ExitCode {
     };
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`inspect OBJ | head`): not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("inspect: {}: {}", args.object.display(), chain(e.as_ref()));
             if let Some(log) = e
@@ -129,7 +145,7 @@ fn chain(e: &dyn Error) -> String {
 fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let spec = CollectionSpec::from_file(&args.object)?;
     if !args.quiet {
-        print_spec(&spec, args.disasm);
+        print_spec(&spec, args.disasm)?;
     }
     if !args.load {
         return Ok(());
@@ -148,13 +164,13 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         }
         return Ok(());
     }
-    println!("\nloaded:");
+    outln!("\nloaded:");
     for w in coll.warnings() {
-        println!("  warning: {w}");
+        outln!("  warning: {w}");
     }
     for p in coll.programs() {
         let info = p.info()?;
-        println!(
+        outln!(
             "  {:<28} id {:<6} tag {}  xlated {:>6} B  jited {:>6} B  verified {:>6} insns  maps {}",
             p.name(),
             info.id.as_raw(),
@@ -166,16 +182,16 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         );
         if let Some(log) = p.verifier_log() {
             for line in log.lines() {
-                println!("    | {line}");
+                outln!("    | {line}");
             }
         }
     }
     for (name, map) in coll.maps() {
-        println!("  map {:<24} id {}", name, map.id().as_raw());
+        outln!("  map {:<24} id {}", name, map.id().as_raw());
     }
     if let Some(dir) = &args.pin {
         coll.pin_programs(dir)?;
-        println!(
+        outln!(
             "pinned {} programs under {}",
             coll.programs().count(),
             dir.display()
@@ -184,21 +200,23 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn print_spec(spec: &CollectionSpec, disasm: bool) {
-    println!(
+fn print_spec(spec: &CollectionSpec, disasm: bool) -> std::io::Result<()> {
+    outln!(
         "object `{}`: license {:?}, kernel version {:#x}",
-        spec.name, spec.license, spec.kernel_version
+        spec.name,
+        spec.license,
+        spec.kernel_version
     );
     if !spec.unsupported.is_empty() {
-        println!("unsupported sections: {}", spec.unsupported.join(", "));
+        outln!("unsupported sections: {}", spec.unsupported.join(", "));
     }
-    println!("\nprograms:");
+    outln!("\nprograms:");
     for p in &spec.programs {
         let target = p.attach_target.as_deref().unwrap_or("-");
         let eat = p
             .expected_attach_type
             .map_or_else(|| "-".to_string(), |t| format!("{t:?}"));
-        println!(
+        outln!(
             "  {:<28} section {:<34} {:<34} attach {:<26} target {:<20} insns {:>5}{}{}",
             p.name,
             p.section,
@@ -219,18 +237,18 @@ fn print_spec(spec: &CollectionSpec, disasm: bool) {
                 .iter()
                 .map(|s| format!("{}@{}", s.name, s.offset))
                 .collect();
-            println!("    subprograms: {}", subs.join(", "));
+            outln!("    subprograms: {}", subs.join(", "));
         }
         if !p.core_relos.is_empty() {
-            println!("    CO-RE relocations: {}", p.core_relos.len());
+            outln!("    CO-RE relocations: {}", p.core_relos.len());
         }
         if disasm {
             for line in p.disassemble().lines() {
-                println!("    {line}");
+                outln!("    {line}");
             }
         }
     }
-    println!("\nmaps:");
+    outln!("\nmaps:");
     for m in &spec.maps {
         let mut extra = Vec::new();
         if !m.flags.is_empty() {
@@ -254,7 +272,7 @@ fn print_spec(spec: &CollectionSpec, disasm: bool) {
         if m.btf.is_some() {
             extra.push("btf".into());
         }
-        println!(
+        outln!(
             "  {:<20} {:<34} key {:>4} value {:>6} max_entries {:>6}  {}",
             m.name,
             format!("{:?}", m.map_type),
@@ -269,21 +287,21 @@ fn print_spec(spec: &CollectionSpec, disasm: bool) {
             SlotTarget::Program(p) => format!("program {p}"),
             SlotTarget::Map(m) => format!("map {m}"),
         };
-        println!("    {}[{}] = {t}", s.map, s.index);
+        outln!("    {}[{}] = {t}", s.map, s.index);
     }
-    println!("\nglobals:");
+    outln!("\nglobals:");
     for d in &spec.data_sections {
         if d.kind == DataSectionKind::Kconfig {
             continue;
         }
-        println!("  {} (map {}, {:?})", d.section, d.map, d.kind);
+        outln!("  {} (map {}, {:?})", d.section, d.map, d.kind);
         for v in &d.variables {
             let ty = spec
                 .btf
                 .as_ref()
                 .map(|b| b.display(v.type_id).to_string())
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "    {:<24} +{:<5} {:>5} B  {}{}",
                 v.name,
                 v.offset,
@@ -293,7 +311,7 @@ fn print_spec(spec: &CollectionSpec, disasm: bool) {
             );
         }
     }
-    println!("\nexterns:");
+    outln!("\nexterns:");
     for e in &spec.externs {
         let kind = match &e.kind {
             ExternKind::Kconfig {
@@ -329,11 +347,12 @@ fn print_spec(spec: &CollectionSpec, disasm: bool) {
             }
             _ => "?".into(),
         };
-        println!(
+        outln!(
             "  {:<30} {}{}",
             e.name,
             kind,
             if e.weak { " (weak)" } else { "" }
         );
     }
+    Ok(())
 }

@@ -457,3 +457,132 @@ fn uprobe_latency_measures_every_call_of_its_child() {
     let used = hists[0].iter().filter(|r| r.0 > 0).count();
     assert!(used >= 3, "latencies in {used} buckets only:\n{text}");
 }
+
+#[test]
+fn btfdump_prints_what_bpftool_prints() {
+    check_help_and_usage_error("btfdump", &["--format", "xml", "x.o"]);
+    let obj = common::root().join("testdata/loader/maps.bpf.o");
+    let obj = obj.to_str().unwrap();
+    for format in ["raw", "c"] {
+        let ours = run_example("btfdump", &["--format", format, obj]);
+        let theirs = common::bpftool(&["btf", "dump", "file", obj, "format", format]);
+        let ours = String::from_utf8(ours.stdout).expect("utf-8 dump");
+        let kind = if format == "c" { "struct " } else { "STRUCT" };
+        assert!(ours.contains(kind), "btfdump --format {format}: {ours}");
+        assert!(
+            ours == theirs,
+            "btfdump --format {format} {obj} differs from bpftool's dump"
+        );
+    }
+    // The default is bpftool's default, raw.
+    let default = run_example("btfdump", &[obj]);
+    assert!(
+        String::from_utf8_lossy(&default.stdout).starts_with("[1] "),
+        "btfdump {obj}"
+    );
+    // A file without BTF: a message naming it, non-zero exit, no panic.
+    let out = Command::new(example_binary("btfdump"))
+        .arg(common::root().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "btfdump Cargo.toml: {err}");
+    assert!(
+        err.contains("Cargo.toml") && !err.contains("panicked"),
+        "{err}"
+    );
+}
+
+#[test]
+fn btf2rust_prints_bindings_for_kernel_and_object_types() {
+    check_help_and_usage_error("btf2rust", &["--crate"]);
+    if common::require("kernel-btf") {
+        let out = run_example("btf2rust", &["struct iphdr", "struct ethhdr"]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        for want in [
+            "#[derive(::oxbpf::BtfStruct, Clone, Copy)]",
+            "#[repr(C)]",
+            "pub struct iphdr {",
+            "pub protocol: u8,",
+            "pub fn ihl(&self) -> u8",
+            "pub struct ethhdr {",
+            "pub h_proto: u16,",
+        ] {
+            assert!(text.contains(want), "no `{want}` in:\n{text}");
+        }
+    }
+    let obj = common::root().join("testdata/events/tp_events.bpf.o");
+    let out = run_example(
+        "btf2rust",
+        &[
+            "--btf",
+            obj.to_str().unwrap(),
+            "--crate",
+            "crate",
+            "struct record",
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("#[derive(crate::BtfStruct, Clone, Copy)]")
+            && text.contains("pub struct record {"),
+        "{text}"
+    );
+    let out = Command::new(example_binary("btf2rust"))
+        .args(["--btf", obj.to_str().unwrap(), "struct oxbpf_no_such_type"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("oxbpf_no_such_type"), "{err}");
+}
+
+#[test]
+fn inspect_lists_and_loads_an_object() {
+    check_help_and_usage_error("inspect", &["--bogus"]);
+    let obj = common::root().join("testdata/loader/maps.bpf.o");
+    let obj = obj.to_str().unwrap();
+    let out = run_example("inspect", &[obj]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    for want in [
+        "object `maps`: license \"GPL\"",
+        "programs:",
+        "use_maps",
+        "BPF_PROG_TYPE_XDP",
+        "maps:",
+        "outer_array          BPF_MAP_TYPE_ARRAY_OF_MAPS",
+        "outer_array[0] = map inner_a",
+        "jump_table[0] = program tail_zero",
+    ] {
+        assert!(text.contains(want), "no `{want}` in:\n{text}");
+    }
+    // A reader that goes away (`inspect OBJ | head`) is not an error, and
+    // certainly not a panic: the pipe is closed before inspect writes.
+    let mut child = Command::new(example_binary("inspect"))
+        .arg(obj)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && err.is_empty(),
+        "{}: {err}",
+        out.status
+    );
+
+    if !common::require("kernel") {
+        return;
+    }
+    let out = run_example("inspect", &["--load", obj]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    // After loading: one line per map with the id the kernel gave it.
+    let ids: Vec<u32> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("map "))
+        .filter_map(|l| l.split_whitespace().last()?.parse().ok())
+        .collect();
+    assert!(ids.len() >= 10 && ids.iter().all(|&id| id > 0), "{text}");
+}
