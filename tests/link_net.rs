@@ -202,7 +202,7 @@ fn tcx_links_drop_order_and_detach() {
             .unwrap_err();
         assert!(matches!(err, AttachError::NotSupported { .. }), "{err:?}");
         assert_eq!(deliver(&tx, &pass_rx, 1), 1);
-        eprintln!("tcx: not supported by this kernel; asserted the NotSupported error");
+        net_common::common::kernel_note("links: tcx not supported: NotSupported asserted");
         return;
     }
     let ingress_link = pair
@@ -217,6 +217,7 @@ fn tcx_links_drop_order_and_detach() {
     assert_eq!(deliver(&tx, &drop_rx, 2), 0, "tcx ingress drops");
     assert_eq!((counter(stats, 2), counter(stats, 3)), (4, 2));
     assert_eq!(counter(stats, 4), 4, "tcx egress saw the datagrams leave a");
+    net_common::common::kernel_note("links: tcx ingress drop + egress count proven");
 
     // Ordering: b goes before a, then c (a again, by link) first of all.
     let a = coll.program("tcx_order_a").unwrap();
@@ -413,7 +414,9 @@ fn netfilter_link_drops_local_in_then_detaches() {
             }
             other => panic!("expected a program refusal, got {other:?}"),
         }
-        eprintln!("netfilter programs: not supported by this kernel: {err}");
+        net_common::common::kernel_note(&format!(
+            "links: netfilter programs not supported: load refusal asserted ({err})"
+        ));
         return;
     }
     let coll = net_common::load("net_netfilter");
@@ -437,6 +440,7 @@ fn netfilter_link_drops_local_in_then_detaches() {
     assert_eq!(link.kind(), LinkKind::Bpf);
     assert_eq!(deliver(&tx, &rx, 3), 0, "LOCAL_IN drops");
     assert_eq!(counter(stats, 0), 3);
+    net_common::common::kernel_note("links: netfilter LOCAL_IN drop proven");
     let err = ns
         .run(|| {
             prog.attach_netfilter(&NetfilterOptions {

@@ -235,12 +235,16 @@ fn sk_skb_parser_and_verdict_on_a_sockmap() {
     let only = if features::link_type(LinkType::SOCKMAP) {
         let only = attach_only(AttachMethod::Link).unwrap();
         assert_eq!(only.kind(), LinkKind::Bpf);
+        net_common::common::kernel_note("links: sockmap bpf_link proven");
         only
     } else {
         let err = attach_only(AttachMethod::Link).unwrap_err();
         assert!(matches!(err, AttachError::NotSupported { .. }), "{err:?}");
         let only = attach_only(AttachMethod::ProgAttach).unwrap();
         assert_eq!(only.kind(), LinkKind::Legacy);
+        net_common::common::kernel_note(
+            "links: no sockmap bpf_link: NotSupported asserted, BPF_PROG_ATTACH proven",
+        );
         only
     };
     let (mut c, mut s) = tcp_pair();

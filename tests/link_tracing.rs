@@ -1191,6 +1191,9 @@ fn freplace_runs_or_is_refused_by_lockdown() {
             assert_eq!(program, "new_verdict");
             assert!(features::lockdown().is_active());
             assert_eq!(mode, features::lockdown().to_string());
+            common::kernel_note(&format!(
+                "links: freplace refused under lockdown={mode}: asserted"
+            ));
         }
         Ok(coll) => {
             let ext = coll.program("new_verdict").unwrap();
@@ -1202,6 +1205,7 @@ fn freplace_runs_or_is_refused_by_lockdown() {
                 1,
                 "the replacement ran after the link was dropped"
             );
+            common::kernel_note("links: freplace proven");
         }
         Err(e) => panic!("unexpected: {e}"),
     }

@@ -167,3 +167,12 @@ pub fn assert_same_dump(
         act.len()
     );
 }
+
+/// Prints `matrix: TEXT` straight to stderr, past the test harness's
+/// capture, so that a run shows what a test proved or asserted on this
+/// kernel (`scripts/kernel-matrix` lists these lines per kernel).
+pub fn kernel_note(text: &str) {
+    // One write, so that the line is not split by the harness's output.
+    let line = format!("matrix: {text}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}

@@ -21,7 +21,7 @@ use oxbpf::maps::Map;
 use oxbpf::sys::{netns, LookupFlags};
 
 #[path = "../common/mod.rs"]
-mod common;
+pub mod common;
 
 /// Whether `feature` is there: `"kernel"` (bpf(2)), `"iproute2"` (`ip
 /// netns`), `"cgroup2"` (a writable cgroup v2 hierarchy with threaded
