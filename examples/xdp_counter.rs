@@ -46,7 +46,7 @@ and iproute2 (`ip`).
   --mode MODE         XDP mode: auto (default), driver or generic
   -h, --help          this help";
 
-/// The slots of `counts`, as `enum proto` of xdp_counter.bpf.c orders them.
+/// The slots of `counts`, as `enum proto_slot` of xdp_counter.bpf.c orders them.
 const PROTOCOLS: [&str; 7] = ["other", "arp", "icmp", "tcp", "udp", "ipv4-other", "ipv6"];
 
 /// `struct counters` of xdp_counter.bpf.c (checked against its BTF when

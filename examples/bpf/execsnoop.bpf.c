@@ -3,35 +3,14 @@
 // execsnoop: one event per successful exec, from the sched_process_exec
 // tracepoint, streamed through a ring buffer. The parent's pid is read from
 // the current task with CO-RE, so the object runs on any kernel whose BTF
-// has task_struct.real_parent and tgid, wherever they sit.
-#include <linux/bpf.h>
+// has task_struct.real_parent and tgid, wherever they sit. The kernel's
+// types come from include/vmlinux.h, which oxbpf generates from BTF.
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
 #define TASK_COMM_LEN 16
 #define FILENAME_LEN 127
-
-typedef unsigned int u32;
-typedef unsigned short u16;
-typedef unsigned long long u64;
-
-// The kernel's types, only the fields used; CO-RE finds them in the
-// running kernel's BTF.
-struct task_struct {
-	int tgid;
-	struct task_struct *real_parent;
-} __attribute__((preserve_access_index));
-
-// Layout of the tracepoint record (events/sched/sched_process_exec/format).
-struct sched_process_exec_ctx {
-	u16 common_type;
-	unsigned char common_flags;
-	unsigned char common_preempt_count;
-	int common_pid;
-	u32 filename_loc; // __data_loc char[]: offset in the low 16 bits
-	int pid;
-	int old_pid;
-};
 
 // What user space reads; its layout is checked against this BTF by the
 // example's #[derive(BtfStruct)] Event.
@@ -57,7 +36,7 @@ struct {
 const volatile u32 filter_uid = (u32)-1;
 
 SEC("tracepoint/sched/sched_process_exec")
-int handle_exec(struct sched_process_exec_ctx *ctx)
+int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
 	u64 uid_gid = bpf_get_current_uid_gid();
 	u32 uid = (u32)uid_gid;
@@ -73,7 +52,8 @@ int handle_exec(struct sched_process_exec_ctx *ctx)
 	e->uid = uid;
 	e->retval_unused = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	unsigned int off = ctx->filename_loc & 0xffff;
+	// __data_loc char[]: the offset of the string in the low 16 bits.
+	unsigned int off = ctx->__data_loc_filename & 0xffff;
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + off);
 	bpf_ringbuf_submit(e, 0);
 	return 0;

@@ -2,24 +2,10 @@
 //
 // syscount: counts system calls by number, per CPU, from the
 // raw_syscalls/sys_enter tracepoint (examples/syscount.rs reads the map).
-#include <linux/bpf.h>
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-typedef unsigned int u32;
-typedef unsigned long long u64;
-
 char LICENSE[] SEC("license") = "GPL";
-
-// The tracepoint's record, as tracefs'
-// events/raw_syscalls/sys_enter/format describes it.
-struct sys_enter_args {
-	unsigned short common_type;
-	unsigned char common_flags;
-	unsigned char common_preempt_count;
-	int common_pid;
-	long id;
-	unsigned long args[6];
-};
 
 // Count only this process (thread group), if not 0.
 const volatile u32 filter_pid = 0;
@@ -32,7 +18,7 @@ struct {
 } counts SEC(".maps");
 
 SEC("tracepoint/raw_syscalls/sys_enter")
-int count_syscalls(struct sys_enter_args *ctx)
+int count_syscalls(struct trace_event_raw_sys_enter *ctx)
 {
 	u32 nr;
 	u64 *v, one = 1;

@@ -4,13 +4,8 @@
 // its entry to a uretprobe on its return, as a log2 histogram
 // (examples/uprobe_latency.rs attaches both and prints it, like bcc's
 // funclatency).
-#include <linux/bpf.h>
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-
-typedef _Bool bool;
-typedef unsigned int u32;
-typedef long long s64;
-typedef unsigned long long u64;
 
 // Slots of the histogram: log2 buckets, the last one catching the rest.
 #define MAX_SLOTS 40

@@ -2,17 +2,19 @@
 //
 // xdp_counter: counts the packets and bytes an interface receives, per
 // protocol, in a per-CPU array; passes every packet on.
-#include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+
+// Macros of <linux/if_ether.h>, which BTF (and so vmlinux.h) cannot carry.
+#define ETH_P_IP 0x0800
+#define ETH_P_ARP 0x0806
+#define ETH_P_IPV6 0x86DD
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 // Slots of `counts`, in the order the example prints them.
-enum proto {
+enum proto_slot {
 	PROTO_OTHER,
 	PROTO_ARP,
 	PROTO_ICMP,
