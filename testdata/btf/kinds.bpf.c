@@ -12,7 +12,7 @@
 // signed), FWD (struct and union), TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC,
 // FUNC_PROTO (incl. variadic), FLOAT, VAR, DATASEC.
 
-#include <linux/bpf.h>
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
 // TYPEDEF chains: typedef -> typedef -> INT.

@@ -8,18 +8,11 @@
 // libbpf fills in the real sizes from the ELF at load time. The corpus keeps
 // clang's output as is, so parsers must accept it.
 
-#include <linux/bpf.h>
+// The tracepoint context comes from vmlinux.h, without CO-RE: this object
+// is about BTF-defined maps and global data.
+#define BPF_NO_PRESERVE_ACCESS_INDEX
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-
-typedef unsigned int u32;
-typedef unsigned long long u64;
-
-// A local stand-in for the kernel's tracepoint context (no vmlinux.h).
-struct trace_event_raw_sys_enter {
-	u64 unused;
-	long id;
-	unsigned long args[6];
-};
 
 struct value {
 	u64 count;

@@ -7,7 +7,7 @@
 // index of the tagged struct member / function parameter.
 // TYPE_TAG sits between a PTR and its pointee (PTR -> TYPE_TAG -> T).
 
-#include <linux/bpf.h>
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
 #define __tag(x) __attribute__((btf_decl_tag(x)))

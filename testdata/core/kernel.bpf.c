@@ -6,6 +6,9 @@
 // thread's task_struct and stores what it finds in `out`; tests/core.rs
 // compares with what user space knows (tid, pid, comm, the scheduler's
 // reset-on-fork flag) and with the kernel's BTF.
+// Self-contained on purpose (no vmlinux.h): the local type declarations
+// below, their flavours and their exact shapes are what the CO-RE tests
+// relocate and assert on.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>

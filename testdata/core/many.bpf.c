@@ -4,6 +4,9 @@
 // over kernel types, for benches/core.rs and the differential test: 79
 // fields of task_struct, mm_struct (inside its anonymous struct),
 // file, inode and super_block.
+// Self-contained on purpose (no vmlinux.h): the local type declarations
+// below, their flavours and their exact shapes are what the CO-RE tests
+// relocate and assert on.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>

@@ -6,6 +6,9 @@
 // (LoadOptions::core_btf) and runs them. `buf` stands in for the target's
 // `struct sample`: the test fills it in the target's layout, and the
 // programs read it through the local declarations, relocated.
+// Self-contained on purpose (no vmlinux.h): the local type declarations
+// below, their flavours and their exact shapes are what the CO-RE tests
+// relocate and assert on.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>

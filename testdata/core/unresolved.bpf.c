@@ -4,6 +4,9 @@
 // bpf_core_field_exists(): the relocation poisons the instruction, the
 // verifier reaches it, and the load must fail naming the program, the
 // relocation and the access (`struct task_struct.mm->oxbpf_missing`).
+// Self-contained on purpose (no vmlinux.h): the local type declarations
+// below, their flavours and their exact shapes are what the CO-RE tests
+// relocate and assert on.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 

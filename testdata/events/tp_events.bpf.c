@@ -5,7 +5,7 @@
 // a numbered record in a ring buffer (`to_ringbuf`) or a perf buffer
 // (`to_perf`). Records the kernel refuses (ring full) are counted, so the
 // tests can account for every hit: received + dropped == made.
-#include <linux/bpf.h>
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
 typedef unsigned int u32;

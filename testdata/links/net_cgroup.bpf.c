@@ -36,7 +36,7 @@ COUNTERS(cg_stats, NR_SLOTS);
 // rewrite it to (host byte order; 0 leaves every port alone).
 COUNTERS(cg_config, 2);
 
-static __always_inline u64 config(u32 idx)
+static __always_inline u64 cg_value(u32 idx)
 {
 	u64 *v = bpf_map_lookup_elem(&cg_config, &idx);
 
@@ -84,7 +84,7 @@ int sock_create(struct bpf_sock *sk)
 
 static __always_inline void rewrite_port(struct bpf_sock_addr *ctx)
 {
-	u64 from = config(0), to = config(1);
+	u64 from = cg_value(0), to = cg_value(1);
 
 	if (from && ctx->user_port == bpf_htons(from))
 		ctx->user_port = bpf_htons(to);

@@ -8,11 +8,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #define NF_DROP 0
 
-// include/net/netfilter/nf_bpf_link.h (kernel-internal, 6.4+).
-struct bpf_nf_ctx {
-	const void *state;
-	void *skb;
-};
+// struct bpf_nf_ctx (include/net/netfilter/nf_bpf_link.h, 6.4+) comes from
+// vmlinux.h.
 
 // 0: packets seen.
 COUNTERS(nf_stats, 1);

@@ -4,7 +4,10 @@
 // count the test's UDP packets and drop those sent to DROP_PORT, and two
 // tcx programs that record the order in which they run.
 #include "net_common.h"
-#include <linux/pkt_cls.h>
+
+// Verdicts of <linux/pkt_cls.h> (macros: not in BTF, so not in vmlinux.h).
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 

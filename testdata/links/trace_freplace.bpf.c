@@ -4,7 +4,7 @@
 // global function `verdict` returns; `new_verdict` (an EXT program, not
 // auto-loaded) replaces `verdict` once loaded against `freplace_target`
 // and attached. Under kernel lockdown the kernel refuses to load it.
-#include <linux/bpf.h>
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
 char LICENSE[] SEC("license") = "GPL";

@@ -7,33 +7,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct seq_file;
-struct task_struct;
-struct bpf_map;
-
-// The iterator contexts, as the kernel defines them.
-struct bpf_iter_meta {
-	struct seq_file *seq;
-	u64 session_id;
-	u64 seq_num;
-};
-
-struct bpf_iter__task {
-	struct bpf_iter_meta *meta;
-	struct task_struct *task;
-};
-
-struct bpf_iter__bpf_map {
-	struct bpf_iter_meta *meta;
-	struct bpf_map *map;
-};
-
-struct bpf_iter__bpf_map_elem {
-	struct bpf_iter_meta *meta;
-	struct bpf_map *map;
-	void *key;
-	void *value;
-};
+// The iterator contexts (bpf_iter__task, ...) come from vmlinux.h.
 
 // Field offsets in kernel structs, from the running kernel's BTF (set by
 // the tests before loading; there is no CO-RE here).

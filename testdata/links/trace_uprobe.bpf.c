@@ -3,7 +3,6 @@
 // Uprobe programs (tests/link_tracing.rs): entry and return probes that
 // count the test thread's calls and record the argument, the return value
 // and the attach cookie; a uprobe.multi program.
-#include <asm/ptrace.h>
 #include "trace_common.h"
 #include <bpf/bpf_tracing.h>
 

@@ -31,10 +31,8 @@ extern const void bpf_prog_put __ksym;
 extern const int oxbpf_no_such_var __ksym __weak;
 extern const void oxbpf_no_such_sym __ksym __weak;
 
-// kfuncs (num iterators are available to every program type; 6.4+).
-struct bpf_iter_num {
-	u64 __opaque[1];
-} __attribute__((aligned(8)));
+// kfuncs (num iterators are available to every program type; 6.4+);
+// struct bpf_iter_num comes from vmlinux.h.
 
 extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym __weak;
 extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym __weak;

@@ -10,10 +10,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 extern const int bpf_prog_active __ksym;
 
-struct task_struct {
-	int pid;
-} __attribute__((preserve_access_index));
-
 u32 seen;
 
 SEC("xdp")
