@@ -239,11 +239,14 @@ fn read_file(path: &Path) -> Result<Data<'static>, FileError> {
         })
 }
 
-/// An error reading a BTF file.
+/// An error reading a BTF file: returned by [`Btf::from_file`] and the
+/// other constructors that take a path (raw BTF such as
+/// `/sys/kernel/btf/vmlinux`, or an ELF object's `.BTF` section).
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum FileError {
-    /// The file could not be read.
+    /// Opening, mapping or reading the file failed (it does not exist, is
+    /// not readable, or is not a regular file); `source` has the errno.
     #[error("reading {path}: {source}")]
     Io {
         /// The file.
@@ -252,7 +255,9 @@ pub enum FileError {
         #[source]
         source: Arc<std::io::Error>,
     },
-    /// The file is not valid BTF.
+    /// The file was read but its bytes are not valid BTF (or an ELF
+    /// object without a well-formed `.BTF` section); `source` says where
+    /// and what.
     #[error("parsing {path}")]
     Parse {
         /// The file.

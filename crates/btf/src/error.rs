@@ -63,7 +63,9 @@ pub enum ParseError {
     /// UTF-8.
     #[error("bad string section: {0}")]
     BadStrings(String),
-    /// A type record is invalid.
+    /// A type record is invalid: it runs past the type section, refers
+    /// to a type id that does not exist, has a name offset outside the
+    /// string section, a size or vlen its kind forbids, and so on.
     #[error("type [{id}] at offset {offset}: {reason}")]
     BadType {
         /// The type's id.

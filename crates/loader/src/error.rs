@@ -18,7 +18,9 @@ use oxbpf_sys::SyscallError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseError {
-    /// The file could not be read.
+    /// [`CollectionSpec::from_file`](crate::CollectionSpec::from_file)
+    /// could not read the file (missing, unreadable); `source` has the
+    /// errno.
     #[error("reading {path}")]
     Io {
         /// The file.
@@ -50,7 +52,11 @@ pub enum ParseError {
     /// The object has no symbol table (it was stripped) or several.
     #[error("{0}")]
     SymbolTable(&'static str),
-    /// A section is malformed or inconsistent.
+    /// A section is malformed or inconsistent: a name outside the section
+    /// name table, a relocation section with a bad entry size or target, a
+    /// `version` section not holding one u32, a program section that is
+    /// not `SHT_PROGBITS`, a legacy `maps` section whose size does not
+    /// divide into its symbols, a `.BTF.ext` that cannot be read.
     #[error("section `{section}` (#{index}): {reason}")]
     Section {
         /// The section's name.
@@ -118,7 +124,11 @@ pub enum ParseError {
         /// What is wrong.
         reason: String,
     },
-    /// A map definition is invalid.
+    /// A map definition is invalid: a `.maps` variable whose BTF is not a
+    /// struct of `__uint`/`__type`/`__array` members, an attribute of the
+    /// wrong shape, conflicting key or value sizes, a `values` initialiser
+    /// on a map that is neither map-in-map nor a program array (or not
+    /// last), multi-level inner maps.
     #[error("map `{map}`: {reason}")]
     Map {
         /// The map's name.
@@ -295,7 +305,10 @@ pub enum LoadError {
         #[source]
         source: Box<MapError>,
     },
-    /// An extern could not be resolved.
+    /// An extern could not be resolved at load time: a strong (not
+    /// `__weak`) one the kernel does not have, a `CONFIG_*` value that does
+    /// not fit the declared type, an unknown virtual `LINUX_*` extern, or
+    /// a kernel version that could not be read.
     #[error("extern `{name}`: {reason}")]
     Extern {
         /// The extern's name.
@@ -379,7 +392,10 @@ pub enum LoadError {
     /// The object uses something this loader does not support yet.
     #[error("unsupported: {0}")]
     Unsupported(String),
-    /// Another system call failed.
+    /// A system call the other variants do not cover failed (listing,
+    /// opening or reading the kernel's module BTF objects, duplicating a
+    /// BTF fd); `what` says what was being done, `source` names the call
+    /// and errno.
     #[error("{what}")]
     Syscall {
         /// What was being done.
@@ -449,11 +465,15 @@ pub struct CoreUnresolved {
     pub source: SyscallError,
 }
 
-/// Why an operation on a [`Program`](crate::Program) failed.
+/// Why an operation on a loaded [`Program`](crate::Program) failed:
+/// pinning, [`test_run`](crate::Program::test_run), reading its info,
+/// opening one from a pin, fd or ID.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProgramError {
-    /// A system call failed.
+    /// The `bpf(2)` command behind the operation failed (`BPF_OBJ_PIN`,
+    /// `BPF_PROG_TEST_RUN`, `BPF_OBJ_GET_INFO_BY_FD`, …); `what` names the
+    /// operation and `source` the command and errno.
     #[error("program `{program}`: {what}")]
     Syscall {
         /// The program's name.
@@ -464,13 +484,15 @@ pub enum ProgramError {
         #[source]
         source: SyscallError,
     },
-    /// The path is not on a BPF file system.
+    /// Pinning to, or opening from, a path whose directory is not on a
+    /// BPF file system (`mount -t bpf bpf DIR` first).
     #[error("{} is not on a BPF file system (mount one with `mount -t bpf bpf DIR`)", path.display())]
     NotBpffs {
         /// The path.
         path: PathBuf,
     },
-    /// Checking the path's file system failed.
+    /// `statfs` of the pin path's directory failed (it does not exist,
+    /// or is not accessible), so its file system could not be checked.
     #[error("checking {}", path.display())]
     Io {
         /// The path.
@@ -479,7 +501,8 @@ pub enum ProgramError {
         #[source]
         source: io::Error,
     },
-    /// The fd is not a BPF program.
+    /// The fd or pin opened as a program refers to another kind of BPF
+    /// object (a map, a link, BTF).
     #[error("not a BPF program")]
     NotAProgram,
 }

@@ -306,7 +306,9 @@ pub enum VariableError {
     /// Several sections have a variable of that name.
     #[error("several sections have a variable `{0}`")]
     Ambiguous(String),
-    /// The value does not fit the variable's type.
+    /// The value's size differs from the variable's (or its scalar's)
+    /// BTF size, or the variable is a `.kconfig` extern, which the loader
+    /// sets (see `LoadOptions::kconfig`); `reason` says which.
     #[error("variable `{name}`: {reason}")]
     TypeMismatch {
         /// The variable.

@@ -20,7 +20,8 @@ pub const MAX_CPU_ID: u32 = (1 << 20) - 1;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CpuListError {
-    /// The file could not be read.
+    /// The CPU list file (`/sys/devices/system/cpu/possible`, `online`)
+    /// could not be read.
     #[error("cannot read {path}")]
     Io {
         /// The file.
@@ -29,7 +30,8 @@ pub enum CpuListError {
         #[source]
         source: io::Error,
     },
-    /// The text is not a CPU list.
+    /// The file's text is not a CPU list such as `0-3,6` (a bad number, a
+    /// reversed range, an empty item).
     #[error("malformed CPU list {text:?} at byte {offset}: {reason}")]
     Malformed {
         /// The text, without trailing whitespace.

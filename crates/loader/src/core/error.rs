@@ -32,7 +32,8 @@ pub enum SpecError {
     /// enumerator.
     #[error("not a valid enumerator of an enum")]
     Enumerator,
-    /// A member index is past the last member.
+    /// An access string component names member N of a struct or union
+    /// with fewer members (the object's `.BTF.ext` disagrees with its BTF).
     #[error("member index {index} of [{type_id}] is out of range")]
     MemberIndex {
         /// The struct or union.
@@ -112,10 +113,13 @@ pub enum PatchError {
     /// An `ld_imm64` that is not a plain 64-bit immediate load.
     #[error("LDIMM64 has an unexpected form")]
     BadLdImm64,
-    /// An ALU instruction with a register source.
+    /// The relocation targets an ALU instruction whose source is a
+    /// register: only an immediate operand can be patched.
     #[error("ALU instruction does not take an immediate")]
     AluNotImmediate,
-    /// An instruction class CO-RE cannot patch.
+    /// The relocation targets an instruction class CO-RE does not patch
+    /// (a jump, a call): the object's `.BTF.ext` points at the wrong
+    /// instruction.
     #[error("unrecognized instruction: code {code:#x}, src {src:#x}, dst {dst:#x}, off {off:#x}, imm {imm:#x}")]
     Unrecognized {
         /// Opcode.
@@ -205,7 +209,10 @@ pub enum CoreError {
         /// Whether it poisons.
         b_poison: bool,
     },
-    /// The instruction cannot be patched.
+    /// The relocation's value was computed but the instruction cannot
+    /// take it (see [`PatchError`]): its original value disagrees with the
+    /// local BTF, a new offset does not fit 16 bits, a size change the
+    /// access cannot make.
     #[error("patching instruction #{insn}")]
     Patch {
         /// The instruction's index.

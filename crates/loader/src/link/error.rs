@@ -7,7 +7,10 @@ use oxbpf_sys::SyscallError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AttachError {
-    /// A system call failed.
+    /// A system call of the attachment failed with an errno that no more
+    /// specific variant explains (`BPF_LINK_CREATE`, `perf_event_open`,
+    /// `PERF_EVENT_IOC_SET_BPF`, a netlink request, `setsockopt`); the
+    /// source names the call.
     #[error("{what}")]
     Syscall {
         /// What was being done, e.g. `attach program \`count\` to tracepoint sched/sched_switch`.
