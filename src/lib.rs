@@ -74,8 +74,9 @@
 //! Kernel structs can be viewed partially with `#[btf(subset)]` (named
 //! fields at their exact offsets, explicit `#[btf(pad)]` padding between),
 //! kernel pointers are `u64` fields marked `#[btf(ptr = "task_struct")]`,
-//! and C bitfields are mirrored by an integer marked
-//! `#[btf(bitfields = "ihl, version")]`.
+//! C bitfields are mirrored by an integer marked
+//! `#[btf(bitfields = "ihl, version")]`, and an anonymous union or struct
+//! member by a field of a derived union or struct marked `#[btf(anon)]`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -144,8 +144,9 @@ fn harness(b: &Bindings) -> String {
         }
         let mut unchecked = String::new();
         for u in &it.unchecked {
+            // Anonymous members are `#[btf(anon)]` fields, validated with
+            // their parent; only opaque members are left unchecked.
             let (anon, reason) = match &u.reason {
-                Unchecked::Anonymous { .. } => (true, String::new()),
                 Unchecked::Opaque { reason } => (false, reason.clone()),
             };
             let _ = write!(

@@ -681,3 +681,177 @@ fn global_data_of_a_loaded_object_is_viewed_through_its_datasec() {
         ]
     );
 }
+
+// ---- anonymous struct and union members: #[btf(anon)] ----
+
+/// The C side:
+/// ```c
+/// struct tagged {
+///     int kind;
+///     union {                     /* anonymous */
+///         unsigned int raw;
+///         struct { unsigned short lo, hi; };   /* anonymous */
+///     };
+///     long long ts;
+/// };
+/// ```
+fn tagged_btf() -> (Btf<'static>, TypeId) {
+    let mut b = BtfBuilder::new();
+    let int = b.add_int("int", 4, IntEncoding::Signed);
+    let uint = b.add_int("unsigned int", 4, IntEncoding::Unsigned);
+    let ushort = b.add_int("unsigned short", 2, IntEncoding::Unsigned);
+    let ll = b.add_int("long long", 8, IntEncoding::Signed);
+    let halves = b
+        .add_struct("", 4, &[m("lo", ushort, 0), m("hi", ushort, 16)])
+        .unwrap();
+    let u = b
+        .add_union("", 4, &[m("raw", uint, 0), m("", halves, 0)])
+        .unwrap();
+    let tagged = b
+        .add_struct(
+            "tagged",
+            16,
+            &[m("kind", int, 0), m("", u, 32), m("ts", ll, 64)],
+        )
+        .unwrap();
+    (Btf::parse_owned(b.to_bytes().unwrap()).unwrap(), tagged)
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+struct Halves {
+    lo: u16,
+    hi: u16,
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+union Payload {
+    raw: u32,
+    #[btf(anon)]
+    halves: Halves,
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+#[btf(name = "tagged")]
+struct Tagged {
+    kind: i32,
+    #[btf(anon)]
+    payload: Payload,
+    ts: i64,
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+struct WrongHalves {
+    lo: u16,
+    hi: i16, // BTF: unsigned short
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+union WrongPayload {
+    raw: u32,
+    #[btf(anon)]
+    halves: WrongHalves,
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+#[btf(name = "tagged")]
+struct WrongTagged {
+    #[btf(anon)]
+    kind: Halves, // BTF: a named int, no anonymous member at 0
+    #[btf(anon)]
+    payload: WrongPayload,
+    ts: i64,
+}
+
+#[test]
+fn anonymous_members_are_validated_through_their_parent() {
+    let (btf, id) = tagged_btf();
+    validate::<Tagged>(&btf, id).unwrap();
+    assert_eq!(validate_named::<Tagged>(&btf).unwrap(), id);
+
+    let err = validate::<WrongTagged>(&btf, id).unwrap_err();
+    let problems: Vec<_> = err
+        .differences
+        .iter()
+        .map(|d| (d.path.as_str(), d.problem))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            ("kind", Problem::MissingInBtf),
+            ("payload.halves.hi", Problem::Signedness),
+            // And BTF's `int kind` has no Rust field standing for it.
+            ("kind", Problem::MissingInRust),
+        ],
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("no anonymous struct or union member here"),
+        "{text}"
+    );
+
+    // Emitted, the anonymous fields are members without a name, and the
+    // result validates against itself.
+    let mut b = BtfBuilder::new();
+    let tagged = emit::<Tagged>(&mut b).unwrap();
+    let emitted = Btf::parse_owned(b.to_bytes().unwrap()).unwrap();
+    validate::<Tagged>(&emitted, tagged).unwrap();
+    let Some(oxbpf::btf::Type::Struct(s)) = emitted.type_by_id(tagged) else {
+        panic!("emitted Tagged is not a struct")
+    };
+    let names: Vec<_> = s.members().map(|m| m.name.to_string()).collect();
+    assert_eq!(names, ["kind", "", "ts"]);
+}
+
+/// The kernel's `struct iphdr` as btf2rust renders it: the anonymous union
+/// of `struct { saddr; daddr; }` and `addrs` is checked, not skipped.
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+struct IpAddrs {
+    saddr: u32,
+    daddr: u32,
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+union IphdrAddrs {
+    #[btf(anon)]
+    flat: IpAddrs,
+    addrs: IpAddrs,
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+#[btf(name = "iphdr")]
+struct IphdrWithUnion {
+    #[btf(bitfields = "ihl, version")]
+    ihl_version: u8,
+    tos: u8,
+    tot_len: u16,
+    id: u16,
+    frag_off: u16,
+    ttl: u8,
+    protocol: u8,
+    check: u16,
+    #[btf(anon)]
+    addrs: IphdrAddrs,
+}
+
+#[test]
+fn kernel_iphdr_with_its_anonymous_union() {
+    if !common::require("kernel-btf") {
+        return;
+    }
+    let btf = Btf::kernel().unwrap();
+    let id = validate_named::<IphdrWithUnion>(&btf).unwrap();
+    // The same Rust type against a struct without that union: reported.
+    let udp = btf.find_by_name_kind("udphdr", Kind::Struct).unwrap();
+    assert!(validate::<IphdrWithUnion>(&btf, udp).is_err());
+    assert_ne!(id, udp);
+}

@@ -213,11 +213,10 @@ pub union ubits {
 #[repr(C)]
 #[allow(non_camel_case_types, non_snake_case, dead_code)]
 #[allow(clippy::upper_case_acronyms)]
-#[btf(subset)]
 pub struct nested {
     pub tag: i32,
-    /// Anonymous union ({...}, `xy`): `pad`, as the derive matches fields by name.
-    #[btf(pad)]
+    /// Anonymous union ({...}, `xy`), validated at this offset.
+    #[btf(anon)]
     pub __anon_1: nested__anon_1,
     pub named_anon: nested__named_anon,
     #[btf(pad)]
@@ -229,10 +228,9 @@ pub struct nested {
 #[repr(C)]
 #[allow(non_camel_case_types, non_snake_case, dead_code)]
 #[allow(clippy::upper_case_acronyms)]
-#[btf(subset)]
 pub union nested__anon_1 {
-    /// Anonymous struct (`x`, `y`): `pad`, as the derive matches fields by name.
-    #[btf(pad)]
+    /// Anonymous struct (`x`, `y`), validated at this offset.
+    #[btf(anon)]
     pub __anon_1: nested__anon_1__anon_1,
     pub xy: i32,
 }

@@ -148,6 +148,13 @@ pub struct Field {
     /// `#[btf(pad)]`: explicit padding, with no BTF counterpart; skipped by
     /// validation and emission.
     pub pad: bool,
+    /// `#[btf(anon)]`: stands for an anonymous struct or union member
+    /// (C's `union { ... };` inside a struct), which has no name to match
+    /// by. Validated against the BTF member without a name at the same
+    /// offset, its type checked like a named member's (a report names it
+    /// by its Rust field name); emitted as a member without a name. Its
+    /// `name` is empty.
+    pub anon: bool,
     /// `#[btf(bitfields = "a, b")]`: an integer holding the storage of
     /// these BTF bitfield members (a Rust field cannot be a bitfield).
     pub bitfields: &'static [&'static str],
@@ -674,6 +681,52 @@ impl Validator<'_, '_> {
                     let fpath = join(path, f.name);
                     let fty = (f.ty)();
                     let rust = format!("{fty} @ {}", f.offset);
+                    if f.anon {
+                        let fpath = join(path, f.rust_name);
+                        // Several anonymous members can start at one
+                        // offset (a union of anonymous structs, as in
+                        // `struct qspinlock`): the field stands for the
+                        // one it matches; if none matches, the report is
+                        // the closest one's.
+                        let mut best: Option<(TypeId, Vec<Difference>)> = None;
+                        for mty in anonymous_members_at(self.btf, rid, f.offset * 8) {
+                            let before = self.diffs.len();
+                            self.check(mty, &fty, &fpath, rust_off + f.offset, btf_off + f.offset);
+                            let found: Vec<Difference> = self.diffs.drain(before..).collect();
+                            if best.as_ref().map_or(true, |b| found.len() < b.1.len()) {
+                                best = Some((mty, found));
+                            }
+                            if best.as_ref().is_some_and(|b| b.1.is_empty()) {
+                                break;
+                            }
+                        }
+                        match best {
+                            Some((mty, diffs)) => {
+                                covered.push((f.offset, f.offset + f.size));
+                                self.diffs.extend(diffs);
+                                // The members it holds are accounted for
+                                // (also zero-sized ones, which no byte
+                                // range covers).
+                                let mut inner = Vec::new();
+                                flatten(self.btf, mty, f.offset * 8, &mut inner);
+                                for (m, u) in members.iter().zip(used.iter_mut()) {
+                                    if inner
+                                        .iter()
+                                        .any(|i| i.name == m.name && i.bit_offset == m.bit_offset)
+                                    {
+                                        *u = true;
+                                    }
+                                }
+                            }
+                            None => self.diff(
+                                &fpath,
+                                format!("{rust} (anonymous)"),
+                                "- (no anonymous struct or union member here)".into(),
+                                Problem::MissingInBtf,
+                            ),
+                        }
+                        continue;
+                    }
                     if !f.bitfields.is_empty() {
                         self.check_bitfields(f, &fty, &members, &mut used, &fpath);
                         covered.push((f.offset, f.offset + f.size));
@@ -786,6 +839,27 @@ struct FlatMember {
     /// The bitfield's width: from the member (kind_flag structs) or its
     /// `INT`'s bit count when that is narrower than the storage.
     bitfield_bits: Option<usize>,
+}
+
+/// The types of the anonymous struct or union members of composite `id`
+/// that start at `bit_offset`, in member order.
+fn anonymous_members_at(btf: &Btf<'_>, id: TypeId, bit_offset: usize) -> Vec<TypeId> {
+    let c = match btf.type_by_id(id) {
+        Some(Type::Struct(c) | Type::Union(c)) => c,
+        _ => return Vec::new(),
+    };
+    c.members()
+        .filter(|m| {
+            m.name.is_empty()
+                && m.bitfield_size.is_none()
+                && m.offset.0 as usize == bit_offset
+                && matches!(
+                    btf.resolve_type(m.ty),
+                    Ok((_, Type::Struct(_) | Type::Union(_)))
+                )
+        })
+        .map(|m| m.ty)
+        .collect()
 }
 
 /// How many composite types [`flatten`] visits at most: anonymous members

@@ -671,6 +671,7 @@ fn layout_validation_of_self_containing_anonymous_members_terminates() {
         size: 8,
         ty: <u64 as crate::layout::BtfLayout>::btf_type,
         pad: false,
+        anon: false,
         bitfields: &[],
     }];
     static L: Layout = Layout {

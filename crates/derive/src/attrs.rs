@@ -20,6 +20,8 @@ pub struct FieldAttrs {
     pub pad: bool,
     /// `bitfields = "a, b"`.
     pub bitfields: Vec<String>,
+    /// `anon`: stands for an anonymous struct/union member.
+    pub anon: bool,
 }
 
 pub fn type_attrs(attrs: &[Attribute]) -> syn::Result<TypeAttrs> {
@@ -64,6 +66,8 @@ pub fn field_attrs(attrs: &[Attribute]) -> syn::Result<FieldAttrs> {
                 });
             } else if meta.path.is_ident("pad") {
                 out.pad = true;
+            } else if meta.path.is_ident("anon") {
+                out.anon = true;
             } else if meta.path.is_ident("bitfields") {
                 let list = meta.value()?.parse::<LitStr>()?.value();
                 out.bitfields = list
@@ -73,7 +77,7 @@ pub fn field_attrs(attrs: &[Attribute]) -> syn::Result<FieldAttrs> {
                     .collect();
             } else {
                 return Err(meta.error(
-                    "unknown #[btf] field attribute; expected `name = \"...\"`, `ptr`, `ptr = \"...\"`, `pad` or `bitfields = \"a, b\"`",
+                    "unknown #[btf] field attribute; expected `name = \"...\"`, `ptr`, `ptr = \"...\"`, `pad`, `anon` or `bitfields = \"a, b\"`",
                 ));
             }
             Ok(())

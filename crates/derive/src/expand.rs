@@ -51,6 +51,7 @@ struct FieldInfo<'a> {
     btf_name: String,
     ptr: Option<Option<String>>,
     pad: bool,
+    anon: bool,
     bitfields: Vec<String>,
 }
 
@@ -81,22 +82,35 @@ fn composite(
             .ident
             .as_ref()
             .ok_or_else(|| syn::Error::new_spanned(f, "unnamed field"))?;
-        let btf_name = fa.name.unwrap_or_else(|| {
-            let s = ident.to_string();
-            s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
-        });
         if fa.pad && (fa.ptr.is_some() || !fa.bitfields.is_empty()) {
             return Err(syn::Error::new_spanned(
                 ident,
                 "a #[btf(pad)] field is padding: it cannot also be `ptr` or `bitfields`",
             ));
         }
+        if fa.anon && (fa.pad || fa.ptr.is_some() || !fa.bitfields.is_empty() || fa.name.is_some())
+        {
+            return Err(syn::Error::new_spanned(
+                ident,
+                "a #[btf(anon)] field stands for an anonymous struct or union member: it has no BTF name and cannot also be `name`, `pad`, `ptr` or `bitfields`",
+            ));
+        }
+        // An anonymous member has no name in BTF.
+        let btf_name = if fa.anon {
+            String::new()
+        } else {
+            fa.name.unwrap_or_else(|| {
+                let s = ident.to_string();
+                s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
+            })
+        };
         infos.push(FieldInfo {
             ident,
             ty: &f.ty,
             btf_name,
             ptr: fa.ptr,
             pad: fa.pad,
+            anon: fa.anon,
             bitfields: fa.bitfields,
         });
     }
@@ -106,6 +120,7 @@ fn composite(
         let (ident, ty, bname) = (f.ident, f.ty, &f.btf_name);
         let rname = ident.to_string();
         let pad = f.pad;
+        let anon = f.anon;
         let bitfields = &f.bitfields;
         let ty_fn = match &f.ptr {
             Some(target) => {
@@ -125,6 +140,7 @@ fn composite(
                 size: ::core::mem::size_of::<#ty>(),
                 ty: #ty_fn,
                 pad: #pad,
+                anon: #anon,
                 bitfields: &[#(#bitfields),*],
             }
         }

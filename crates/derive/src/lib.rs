@@ -22,7 +22,10 @@
 //! - on a field: `name = "..."` (the BTF member name), `ptr` or
 //!   `ptr = "task_struct"` (a kernel pointer, held in a `u64`), `pad`
 //!   (explicit padding with no BTF counterpart), `bitfields = "a, b"` (an
-//!   integer holding the storage of these C bitfields).
+//!   integer holding the storage of these C bitfields), `anon` (stands for
+//!   an anonymous struct or union member, e.g. `iphdr`'s union of
+//!   `saddr`/`daddr` and `addrs`: validated against the nameless member at
+//!   the field's offset).
 //!
 //! See the `oxbpf` crate documentation for examples.
 #![deny(missing_docs)]

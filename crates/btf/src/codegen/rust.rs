@@ -27,16 +27,15 @@
 //!   struct, as C lets code name their members directly. Other anonymous
 //!   types get deterministic names: `parent__member` for the type of a
 //!   named member, `parent__anon_N` for the N-th anonymous member, which
-//!   becomes a field `__anon_N`.
+//!   becomes a field `__anon_N` marked `#[btf(anon)]`: the derive
+//!   validates it against the anonymous member at its offset, so its bytes
+//!   are checked through the parent like any named member's.
 //!
-//! Two things the derive's validation cannot match are kept, but marked
-//! `#[btf(pad)]` (unchecked bytes) with the type made `#[btf(subset)]`:
-//! fields standing for anonymous members (the validation looks members up
-//! by name), and members Rust cannot express (arrays of pointers, which
-//! become `[u64; N]`; `long double`). Each is listed in
-//! [`Item::unchecked`] with the BTF offset and size it stands for, so a
-//! caller can check those too; the anonymous types themselves are items of
-//! their own, validated against their BTF id.
+//! Members Rust cannot express (arrays of pointers, which become
+//! `[u64; N]`; `long double`) are kept, but marked `#[btf(pad)]`
+//! (unchecked bytes) with the type made `#[btf(subset)]`. Each is listed
+//! in [`Item::unchecked`] with the BTF offset and size it stands for, so a
+//! caller can check those too.
 //!
 //! The generated code is rustfmt-clean.
 //!
@@ -164,12 +163,6 @@ pub struct UncheckedField {
 /// Why a field is [unchecked](UncheckedField).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unchecked {
-    /// An anonymous struct or union member (the derive matches fields by
-    /// name); its type is the generated item named here.
-    Anonymous {
-        /// The Rust type of the field.
-        rust_type: String,
-    },
     /// A member Rust cannot express; the field holds its bytes.
     Opaque {
         /// What cannot be expressed.
@@ -263,6 +256,7 @@ enum FieldAttr {
     None,
     Ptr(Option<String>),
     Pad,
+    Anon,
     Bitfields(Vec<String>),
 }
 
@@ -1027,7 +1021,8 @@ impl<'b, 'a> RustGenerator<'b, 'a> {
         let msize = btf.size_of(s.ty).unwrap_or(0);
         if s.name.is_empty() {
             // An anonymous union (or, in a union, struct): a type of its
-            // own, in a field the validation cannot match by name.
+            // own, in a `#[btf(anon)]` field the validation matches by
+            // offset.
             let k = b.next_anon();
             let tname = format!("{}__anon_{k}", b.parent);
             let fname = b.fresh(&format!("__anon_{k}"));
@@ -1045,21 +1040,11 @@ impl<'b, 'a> RustGenerator<'b, 'a> {
                     })
                 }
             };
-            b.unchecked.push(UncheckedField {
-                field: fname.clone(),
-                member: String::new(),
-                offset: off as u32,
-                size: msize,
-                btf_type: rid,
-                reason: Unchecked::Anonymous {
-                    rust_type: self.plan_name(idx),
-                },
-            });
             b.push(FieldPlan {
                 ident: fname,
                 btf_name: None,
                 ty: RType::Named(idx),
-                attr: FieldAttr::Pad,
+                attr: FieldAttr::Anon,
                 doc: Some(anon_doc(btf, rid)),
                 offset: off as u32,
             });
@@ -1445,6 +1430,7 @@ impl<'b, 'a> RustGenerator<'b, 'a> {
                 FieldAttr::Ptr(None) => attrs.push("ptr".into()),
                 FieldAttr::Ptr(Some(t)) => attrs.push(format!("ptr = \"{t}\"")),
                 FieldAttr::Pad => attrs.push("pad".into()),
+                FieldAttr::Anon => attrs.push("anon".into()),
                 FieldAttr::Bitfields(names) => {
                     attrs.push(format!("bitfields = \"{}\"", names.join(", ")))
                 }
@@ -1710,7 +1696,7 @@ fn anon_doc(btf: &Btf<'_>, id: TypeId) -> String {
         shown.push("...".into());
     }
     format!(
-        "Anonymous {kw} ({}): `pad`, as the derive matches fields by name.",
+        "Anonymous {kw} ({}), validated at this offset.",
         shown.join(", ")
     )
 }
@@ -1940,19 +1926,15 @@ mod tests {
             .code
             .contains("    pub z: i32,\n    pub named: outer__named,\n"));
         let outer = item(&out, "outer");
-        assert!(outer.subset && outer.pod);
-        assert_eq!(
-            outer.unchecked,
-            [UncheckedField {
-                field: "__anon_1".into(),
-                member: String::new(),
-                offset: 0,
-                size: 8,
-                btf_type: un,
-                reason: Unchecked::Anonymous {
-                    rust_type: "outer__anon_1".into()
-                },
-            }]
+        // The anonymous union is an `anon` field, checked: nothing is left
+        // unchecked, so the type is not a subset.
+        assert!(!outer.subset && outer.pod);
+        assert!(outer.unchecked.is_empty(), "{:?}", outer.unchecked);
+        assert!(
+            out.code
+                .contains("    #[btf(anon)]\n    pub __anon_1: outer__anon_1,\n"),
+            "{}",
+            out.code
         );
         // A union whose members are smaller than it is not plain data.
         let u = item(&out, "outer__anon_1");
