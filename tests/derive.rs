@@ -80,15 +80,19 @@ struct WrongEvent {
     _pad3: [u8; 4],
 }
 
+/// Each difference of a report as (path, problem).
+fn problems(err: &oxbpf::btf::layout::LayoutMismatch) -> Vec<(&str, Problem)> {
+    err.differences
+        .iter()
+        .map(|d| (d.path.as_str(), d.problem))
+        .collect()
+}
+
 #[test]
 fn every_difference_is_reported_in_one_table() {
     let (btf, id) = event_btf();
     let err = validate::<WrongEvent>(&btf, id).unwrap_err();
-    let problems: Vec<_> = err
-        .differences
-        .iter()
-        .map(|d| (d.path.as_str(), d.problem))
-        .collect();
+    let problems = problems(&err);
     assert_eq!(
         problems,
         [
@@ -775,11 +779,7 @@ fn anonymous_members_are_validated_through_their_parent() {
     assert_eq!(validate_named::<Tagged>(&btf).unwrap(), id);
 
     let err = validate::<WrongTagged>(&btf, id).unwrap_err();
-    let problems: Vec<_> = err
-        .differences
-        .iter()
-        .map(|d| (d.path.as_str(), d.problem))
-        .collect();
+    let problems = problems(&err);
     assert_eq!(
         problems,
         [

@@ -278,6 +278,20 @@ impl BtfFeatures {
         layout: true,
     };
 
+    /// Nothing supported: every kind rewritten (tests).
+    #[cfg(test)]
+    pub(crate) const NONE: Self = BtfFeatures {
+        func: false,
+        global_func: false,
+        datasec: false,
+        qmark_datasec: false,
+        float: false,
+        decl_tag: false,
+        type_tag: false,
+        enum64: false,
+        layout: false,
+    };
+
     /// Whether some kind must be rewritten.
     pub(crate) fn needs_sanitizing(&self) -> bool {
         *self != Self::ALL
@@ -449,17 +463,7 @@ mod tests {
         let bytes = b.to_bytes().unwrap();
         let btf = Btf::parse(&bytes).unwrap();
         let raw = RawBtf::new(&btf);
-        let none = BtfFeatures {
-            func: false,
-            global_func: false,
-            datasec: false,
-            qmark_datasec: false,
-            float: false,
-            decl_tag: false,
-            type_tag: false,
-            enum64: false,
-            layout: false,
-        };
+        let none = BtfFeatures::NONE;
         let (out, _) = sanitize(&raw, &none);
         let out = Btf::parse_owned(out.to_bytes()).unwrap();
         assert_eq!(out.kind(func), Some(Kind::Typedef));
@@ -517,17 +521,7 @@ mod tests {
     #[test]
     fn sanitized_btf_loads_into_the_kernel() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let none = BtfFeatures {
-            func: false,
-            global_func: false,
-            datasec: false,
-            qmark_datasec: false,
-            float: false,
-            decl_tag: false,
-            type_tag: false,
-            enum64: false,
-            layout: false,
-        };
+        let none = BtfFeatures::NONE;
         // Kernels gained the kinds in this order (FUNC 5.0, DATASEC 5.2,
         // global FUNC 5.6, FLOAT 5.13, DECL_TAG 5.16, TYPE_TAG 5.17, `?`
         // DATASEC names 5.19, ENUM64 6.0, then the layout section): a
