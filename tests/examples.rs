@@ -505,6 +505,8 @@ fn btf2rust_prints_bindings_for_kernel_and_object_types() {
             "pub struct iphdr {",
             "pub protocol: u8,",
             "pub fn ihl(&self) -> u8",
+            // The anonymous union of saddr/daddr and addrs, checked.
+            "#[btf(anon)]",
             "pub struct ethhdr {",
             "pub h_proto: u16,",
         ] {
