@@ -772,6 +772,33 @@ struct WrongTagged {
     ts: i64,
 }
 
+/// `lo` and `hi` swapped: both at the wrong offset inside the anonymous
+/// struct inside the anonymous union.
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+struct SwappedHalves {
+    hi: u16,
+    lo: u16,
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+union SwappedPayload {
+    raw: u32,
+    #[btf(anon)]
+    halves: SwappedHalves,
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+#[btf(name = "tagged")]
+struct SwappedTagged {
+    kind: i32,
+    #[btf(anon)]
+    payload: SwappedPayload,
+    ts: i64,
+}
+
 #[test]
 fn anonymous_members_are_validated_through_their_parent() {
     let (btf, id) = tagged_btf();
@@ -779,9 +806,9 @@ fn anonymous_members_are_validated_through_their_parent() {
     assert_eq!(validate_named::<Tagged>(&btf).unwrap(), id);
 
     let err = validate::<WrongTagged>(&btf, id).unwrap_err();
-    let problems = problems(&err);
+    let found = problems(&err);
     assert_eq!(
-        problems,
+        found,
         [
             ("kind", Problem::MissingInBtf),
             ("payload.halves.hi", Problem::Signedness),
@@ -794,6 +821,21 @@ fn anonymous_members_are_validated_through_their_parent() {
     assert!(
         text.contains("no anonymous struct or union member here"),
         "{text}"
+    );
+    let err = validate::<SwappedTagged>(&btf, id).unwrap_err();
+    assert_eq!(
+        problems(&err),
+        [
+            ("payload.halves.hi", Problem::Offset),
+            ("payload.halves.lo", Problem::Offset),
+        ],
+        "{err}"
+    );
+    let hi = &err.differences[0];
+    assert_eq!(
+        (hi.rust.as_str(), hi.btf.as_str()),
+        ("u16 @ 0", "unsigned short @ 2"),
+        "{err}"
     );
 
     // Emitted, the anonymous fields are members without a name, and the
@@ -854,4 +896,44 @@ fn kernel_iphdr_with_its_anonymous_union() {
     let udp = btf.find_by_name_kind("udphdr", Kind::Struct).unwrap();
     assert!(validate::<IphdrWithUnion>(&btf, udp).is_err());
     assert_ne!(id, udp);
+    // A wrong view inside the union (daddr signed in the anonymous struct
+    // only) is reported under the Rust path to it.
+    let err = validate::<BadIphdrWithUnion>(&btf, id).unwrap_err();
+    assert_eq!(
+        problems(&err),
+        [("addrs.flat.daddr", Problem::Signedness)],
+        "{err}"
+    );
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+struct BadIpAddrs {
+    saddr: u32,
+    daddr: i32, // BTF: __be32
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+union BadIphdrAddrs {
+    #[btf(anon)]
+    flat: BadIpAddrs,
+    addrs: IpAddrs,
+}
+
+#[derive(BtfStruct, Clone, Copy)]
+#[repr(C)]
+#[btf(name = "iphdr")]
+struct BadIphdrWithUnion {
+    #[btf(bitfields = "ihl, version")]
+    ihl_version: u8,
+    tos: u8,
+    tot_len: u16,
+    id: u16,
+    frag_off: u16,
+    ttl: u8,
+    protocol: u8,
+    check: u16,
+    #[btf(anon)]
+    addrs: BadIphdrAddrs,
 }

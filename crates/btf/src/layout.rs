@@ -294,6 +294,9 @@ impl Problem {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Difference {
     /// The field's path (`comm`, `hdr.len`, `[size]` for the type itself).
+    /// Named fields appear by their BTF name; an `#[btf(anon)]` field, whose
+    /// BTF member has no name, by its Rust field name (`__anon_1.addrs` for
+    /// btf2rust's `iphdr`, `payload.halves.hi` for a hand-written view).
     pub path: String,
     /// The Rust side (`u32 @ 4`), or `-` if absent.
     pub rust: String,

@@ -32,10 +32,12 @@
 //!   are checked through the parent like any named member's.
 //!
 //! Members Rust cannot express (arrays of pointers, which become
-//! `[u64; N]`; `long double`) are kept, but marked `#[btf(pad)]`
+//! `[u64; N]`; `long double`; bitfields that no Rust integer can hold
+//! without overlapping a neighbour) are kept, but marked `#[btf(pad)]`
 //! (unchecked bytes) with the type made `#[btf(subset)]`. Each is listed
 //! in [`Item::unchecked`] with the BTF offset and size it stands for, so a
-//! caller can check those too.
+//! caller can check those too. They are the only reason a generated type
+//! is a subset: anonymous members are checked.
 //!
 //! The generated code is rustfmt-clean.
 //!
@@ -147,7 +149,8 @@ pub enum ItemKind {
 pub struct UncheckedField {
     /// The Rust field.
     pub field: String,
-    /// The BTF member it stands for (`""` for an anonymous member).
+    /// The BTF member it stands for (bitfields: their names, joined with
+    /// `, `).
     pub member: String,
     /// The member's byte offset in the BTF type (relative to the type the
     /// field is in).
