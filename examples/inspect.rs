@@ -289,6 +289,21 @@ fn print_spec(spec: &CollectionSpec, disasm: bool) -> std::io::Result<()> {
         };
         outln!("    {}[{}] = {t}", s.map, s.index);
     }
+    if !spec.struct_ops.is_empty() {
+        outln!("\nstruct_ops:");
+        for s in &spec.struct_ops {
+            outln!(
+                "  {:<20} struct {:<24} {}{}",
+                s.name,
+                s.type_name,
+                if s.link { "bpf_link" } else { "legacy" },
+                if s.autocreate { "" } else { ", not created" }
+            );
+            for p in &s.programs {
+                outln!("    .{:<22} = {}", p.member, p.program);
+            }
+        }
+    }
     outln!("\nglobals:");
     for d in &spec.data_sections {
         if d.kind == DataSectionKind::Kconfig {

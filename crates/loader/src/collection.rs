@@ -27,11 +27,14 @@ use crate::features::{supports, to_bpf, Feature};
 use crate::insn::{op, pseudo, Insn};
 use crate::kconfig::{self, KconfigValues};
 use crate::kernel_btf::{kallsyms, types_are_compat, KernelBtf, Origin};
+use crate::link::{AttachError, Link};
 use crate::program::Program;
 use crate::section::AttachKind;
 use crate::spec::{
     CollectionSpec, DataSectionKind, ExternKind, ProgramSpec, RelocationTarget, SlotTarget,
+    StructOpsSpec,
 };
+use crate::struct_ops::{StructOpsAttach, StructOpsPlan};
 
 /// Options for [`Collection::load`]; build them with
 /// `LoadOptions { field: ..., ..Default::default() }`.
@@ -104,6 +107,7 @@ impl Default for LoadOptions {
 pub struct Collection {
     programs: Vec<Program>,
     maps: Vec<LoadedMap>,
+    struct_ops: Vec<StructOpsPlan>,
     btf: Option<OwnedFd>,
     warnings: Vec<String>,
 }
@@ -175,6 +179,51 @@ impl Collection {
         self.maps.iter().map(|m| (m.name.as_str(), &m.map))
     }
 
+    /// `BPF_MAP_UPDATE_ELEM` (+ `BPF_LINK_CREATE`)—Registers the
+    /// struct_ops map `name` with the kernel: its function pointers are
+    /// set to this collection's programs, and, for example, a
+    /// `tcp_congestion_ops` becomes selectable by name with
+    /// `setsockopt(TCP_CONGESTION)`.
+    ///
+    /// A `.struct_ops.link` map is registered through a bpf_link (which can
+    /// be pinned, and linked again after it is dropped); a legacy `.struct_ops` map
+    /// by the update itself, and the returned [`Link`] unregisters it by
+    /// deleting the element. Either way, dropping the link unregisters.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 5.6 (legacy), 6.4 (`.struct_ops.link`)
+    pub fn attach_struct_ops(&self, name: &str) -> Result<Link, AttachError> {
+        let plan = self
+            .struct_ops
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| {
+                AttachError::InvalidArgument(format!("no struct_ops map `{name}` was loaded"))
+            })?;
+        let map = self.map(name).ok_or_else(|| {
+            AttachError::InvalidArgument(format!("struct_ops map `{name}` was taken out"))
+        })?;
+        let mut value = plan.value.clone();
+        for (off, prog) in &plan.slots {
+            let p = self.program(prog).ok_or_else(|| {
+                AttachError::InvalidArgument(format!(
+                    "struct_ops map `{name}`: program `{prog}` was taken out of the collection"
+                ))
+            })?;
+            let fd = p.fd().as_raw_fd() as u64;
+            if let Some(slot) = value.get_mut(*off..*off + 8) {
+                slot.copy_from_slice(&fd.to_ne_bytes());
+            }
+        }
+        crate::link::struct_ops::register(
+            map,
+            &value,
+            plan.link,
+            &format!("`{name}` (struct {})", plan.type_name),
+        )
+    }
+
     /// The object's BTF as loaded into the kernel, if it was.
     pub fn btf_fd(&self) -> Option<BorrowedFd<'_>> {
         self.btf.as_ref().map(|f| f.as_fd())
@@ -239,6 +288,10 @@ struct Loader<'a> {
     pinned: PinGuard,
     programs: Vec<Program>,
     warnings: Vec<String>,
+    /// struct_ops maps to create, resolved against the kernel.
+    struct_ops: Vec<StructOpsPlan>,
+    /// What each struct_ops program implements.
+    struct_ops_progs: Vec<(String, StructOpsAttach)>,
 }
 
 /// Map types created without BTF (libbpf's `bpf_object__create_map`).
@@ -279,6 +332,8 @@ impl<'a> Loader<'a> {
             pinned: PinGuard::default(),
             programs: Vec::new(),
             warnings: Vec::new(),
+            struct_ops: Vec::new(),
+            struct_ops_progs: Vec::new(),
         }
     }
 
@@ -290,14 +345,26 @@ impl<'a> Loader<'a> {
                 "little"
             }));
         }
-        if let Some(what) = self.spec.unsupported.first() {
-            if what.contains("struct_ops") {
-                return Err(LoadError::Unsupported(format!(
-                    "struct_ops maps (section `{what}`)"
-                )));
-            }
-        }
-        let progs: Vec<&ProgramSpec> = self.spec.programs.iter().filter(|p| p.autoload).collect();
+        // struct_ops programs load only for a struct_ops map that is
+        // created (libbpf 1.4+), whatever their `autoload`.
+        let struct_ops: Vec<&StructOpsSpec> = self
+            .spec
+            .struct_ops
+            .iter()
+            .filter(|s| s.autocreate)
+            .collect();
+        let progs: Vec<&ProgramSpec> = self
+            .spec
+            .programs
+            .iter()
+            .filter(|p| {
+                p.autoload
+                    && (p.prog_type != ProgramType::STRUCT_OPS
+                        || struct_ops
+                            .iter()
+                            .any(|s| s.programs.iter().any(|sp| sp.program == p.name)))
+            })
+            .collect();
         for p in &progs {
             self.check_program(p)?;
         }
@@ -315,6 +382,7 @@ impl<'a> Loader<'a> {
             None
         };
         self.resolve_externs()?;
+        self.plan_struct_ops(&struct_ops)?;
         // CO-RE: relocations are computed per program before anything is
         // created, as libbpf does in bpf_object__relocate.
         let insns = match &core_target {
@@ -329,6 +397,7 @@ impl<'a> Loader<'a> {
         };
         self.load_btf()?;
         self.create_maps()?;
+        self.create_struct_ops_maps()?;
         self.init_map_in_map_slots()?;
         for (p, code) in progs.iter().zip(insns) {
             let prog = self.load_program(p, code)?;
@@ -340,6 +409,7 @@ impl<'a> Loader<'a> {
         Ok(Collection {
             programs: std::mem::take(&mut self.programs),
             maps: std::mem::take(&mut self.maps),
+            struct_ops: std::mem::take(&mut self.struct_ops),
             btf: self.btf.take(),
             warnings: std::mem::take(&mut self.warnings),
         })
@@ -351,12 +421,6 @@ impl<'a> Loader<'a> {
             return Err(LoadError::InvalidSpec(format!(
                 "program `{}`: missing program type; section `{}` is not one libbpf knows, set ProgramSpec::prog_type",
                 p.name, p.section
-            )));
-        }
-        if p.prog_type == ProgramType::STRUCT_OPS {
-            return Err(LoadError::Unsupported(format!(
-                "program `{}`: struct_ops programs",
-                p.name
             )));
         }
         if p.insns.is_empty() {
@@ -798,6 +862,7 @@ impl<'a> Loader<'a> {
         let opts = MapCreateOptions {
             pin_root: &self.opts.pin_root,
             btf_fd: self.btf.as_ref().map(|f| f.as_fd()),
+            value_type_btf_obj: None,
         };
         match Map::create_with(s, &opts) {
             Ok(m) => Ok(m),
@@ -817,6 +882,121 @@ impl<'a> Loader<'a> {
                 source: Box::new(source),
             }),
         }
+    }
+
+    /// Resolves every struct_ops map to create against the kernel, and
+    /// what each of their programs implements.
+    fn plan_struct_ops(&mut self, maps: &[&StructOpsSpec]) -> Result<(), LoadError> {
+        if maps.is_empty() {
+            return Ok(());
+        }
+        let local = self.spec.btf.clone().ok_or_else(|| LoadError::StructOps {
+            map: maps.first().map(|m| m.name.clone()).unwrap_or_default(),
+            reason: "the object has no BTF".into(),
+        })?;
+        for spec in maps {
+            let (plan, progs) = crate::struct_ops::plan(spec, &local, &mut self.kernel)?;
+            for (prog, attach) in progs {
+                match self.struct_ops_progs.iter().find(|(p, _)| *p == prog) {
+                    Some((_, other)) if *other != attach => {
+                        return Err(LoadError::StructOps {
+                            map: spec.name.clone(),
+                            reason: format!(
+                                "program `{prog}` implements two different members; a struct_ops program is loaded for one"
+                            ),
+                        })
+                    }
+                    Some(_) => {}
+                    None => self.struct_ops_progs.push((prog, attach)),
+                }
+            }
+            self.struct_ops.push(plan);
+        }
+        Ok(())
+    }
+
+    /// `BPF_MAP_CREATE` of each struct_ops map: the kernel's
+    /// `bpf_struct_ops_<type>` value, with the object's BTF (which the
+    /// kernel requires).
+    fn create_struct_ops_maps(&mut self) -> Result<(), LoadError> {
+        let plans = std::mem::take(&mut self.struct_ops);
+        let result = self.create_struct_ops_maps_of(&plans);
+        self.struct_ops = plans;
+        result
+    }
+
+    fn create_struct_ops_maps_of(&mut self, plans: &[StructOpsPlan]) -> Result<(), LoadError> {
+        for plan in plans {
+            let btf =
+                match (&self.btf, &self.spec.btf) {
+                    (Some(_), Some(btf)) => btf.clone(),
+                    _ => return Err(LoadError::StructOps {
+                        map: plan.name.clone(),
+                        reason:
+                            "the kernel did not load the object's BTF, which struct_ops maps need"
+                                .into(),
+                    }),
+                };
+            let mut s = MapSpec::new(
+                plan.name.clone(),
+                MapType::STRUCT_OPS,
+                4,
+                plan.value.len() as u32,
+                1,
+            );
+            if plan.link {
+                s.flags |= MapFlags::LINK;
+            }
+            s.btf = Some(oxbpf_maps::MapBtf::new(
+                btf,
+                oxbpf_btf::TypeId(0),
+                oxbpf_btf::TypeId(0),
+            ));
+            s.btf_vmlinux_value_type_id = plan.vtype_id.get();
+            let module_fd = match plan.module {
+                Some(i) => self.kernel.loaded_modules().get(i).map(|m| m.fd.as_fd()),
+                None => None,
+            };
+            let opts = MapCreateOptions {
+                pin_root: &self.opts.pin_root,
+                btf_fd: self.btf.as_ref().map(|f| f.as_fd()),
+                value_type_btf_obj: module_fd,
+            };
+            let created = Map::create_with(&s, &opts);
+            let map = match created {
+                Ok(map) => map,
+                // BPF_F_LINK struct_ops maps came in 6.4, with the kernel's
+                // `struct bpf_struct_ops_link`.
+                Err(MapError::Create { source, .. })
+                    if plan.link
+                        && source.errno() == libc::EINVAL
+                        && self
+                            .kernel
+                            .find_vmlinux("bpf_struct_ops_link", Kind::Struct)?
+                            .is_none() =>
+                {
+                    return Err(LoadError::StructOps {
+                        map: plan.name.clone(),
+                        reason: "this kernel cannot attach struct_ops maps through a bpf_link \
+                                 (`.struct_ops.link` needs Linux 6.4); use `.struct_ops`"
+                            .into(),
+                    })
+                }
+                Err(source) => {
+                    return Err(LoadError::Map {
+                        map: plan.name.clone(),
+                        source: Box::new(source),
+                    })
+                }
+            };
+            self.maps.push(LoadedMap {
+                name: plan.name.clone(),
+                section: None,
+                map,
+            });
+            self.reused.push(false);
+        }
+        Ok(())
     }
 
     fn map_by_name(&self, name: &str) -> Option<(usize, &Map)> {
@@ -1107,6 +1287,18 @@ impl<'a> Loader<'a> {
                 })?;
                 (id, None)
             }
+            None if p.prog_type == ProgramType::STRUCT_OPS => {
+                let a = self
+                    .struct_ops_progs
+                    .iter()
+                    .find(|(name, _)| *name == p.name)
+                    .map(|(_, a)| *a)
+                    .ok_or_else(|| LoadError::StructOps {
+                        map: String::new(),
+                        reason: format!("program `{}` is in no struct_ops map", p.name),
+                    })?;
+                (a.type_id.get(), a.module)
+            }
             None => self.attach_btf(p)?,
         };
         let license = CString::new(p.license.as_bytes()).map_err(|_| {
@@ -1114,6 +1306,11 @@ impl<'a> Loader<'a> {
         })?;
         let sec = p.section_info.as_ref();
         let mut expected = p.expected_attach_type.unwrap_or_default();
+        if let Some((_, a)) = self.struct_ops_progs.iter().find(|(n, _)| *n == p.name) {
+            if p.prog_type == ProgramType::STRUCT_OPS {
+                expected = AttachType::from_raw(a.member);
+            }
+        }
         if sec.is_some_and(|s| s.expected_attach_type_optional)
             && !supports(Feature::ExpectedAttachType)
         {

@@ -264,6 +264,15 @@ pub enum LoadError {
         #[source]
         source: SyscallError,
     },
+    /// A struct_ops map does not fit the running kernel: its struct or a
+    /// member it sets is missing, or a member's kind or size differs.
+    #[error("struct_ops map `{map}`: {reason}")]
+    StructOps {
+        /// The map's name.
+        map: String,
+        /// What does not fit.
+        reason: String,
+    },
     /// The kernel refused the object's BTF, and BTF is mandatory for it.
     #[error("BTF refused by the kernel{}", log_hint(log))]
     Btf {

@@ -59,6 +59,7 @@ mod object;
 mod program;
 pub mod section;
 mod spec;
+mod struct_ops;
 
 pub use co_re::CoreBtf;
 pub use collection::{Collection, LoadOptions};
@@ -68,6 +69,6 @@ pub use link::{AttachError, Link, LinkKind};
 pub use program::{Program, ProgramInfo, TestRun, TestRunResult};
 pub use spec::{
     CollectionSpec, DataSection, DataSectionKind, ExternKind, ExternSpec, KconfigType, MapSlot,
-    ParseOptions, ProgramSpec, Relocation, RelocationTarget, SlotTarget, Subprogram, VariableError,
-    VariableSpec,
+    ParseOptions, ProgramSpec, Relocation, RelocationTarget, SlotTarget, StructOpsProgram,
+    StructOpsSpec, Subprogram, VariableError, VariableSpec,
 };

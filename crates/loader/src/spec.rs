@@ -77,8 +77,12 @@ pub struct CollectionSpec {
     /// Whether the object is big-endian (only objects of the machine's byte
     /// order can be loaded).
     pub big_endian: bool,
+    /// struct_ops maps: the variables of `.struct_ops` and
+    /// `.struct_ops.link` (kernel structs of function pointers, such as
+    /// `tcp_congestion_ops`, implemented by this object's programs).
+    pub struct_ops: Vec<StructOpsSpec>,
     /// What the object contains that this loader cannot load yet
-    /// (`.struct_ops`, arena globals, jump tables), by section name.
+    /// (arena globals, jump tables), by section name.
     pub unsupported: Vec<String>,
 }
 
@@ -178,6 +182,17 @@ impl CollectionSpec {
             .iter()
             .find(|d| d.section == name)
             .map_or(name, |d| d.map.as_str())
+    }
+
+    /// The struct_ops map named `name` (its variable's name).
+    pub fn struct_ops(&self, name: &str) -> Option<&StructOpsSpec> {
+        self.struct_ops.iter().find(|s| s.name == name)
+    }
+
+    /// The struct_ops map named `name`, to edit (its data, its programs,
+    /// whether it is created).
+    pub fn struct_ops_mut(&mut self, name: &str) -> Option<&mut StructOpsSpec> {
+        self.struct_ops.iter_mut().find(|s| s.name == name)
     }
 
     /// The global data section `section` (`.rodata`, `.data.custom`, ...).
@@ -577,4 +592,79 @@ impl fmt::Display for SlotTarget {
             SlotTarget::Map(m) => write!(f, "map {m}"),
         }
     }
+}
+
+/// A struct_ops map: one variable of a `.struct_ops` or `.struct_ops.link`
+/// section, a kernel struct of callbacks (`tcp_congestion_ops`,
+/// `sched_ext_ops`, ...) whose function pointers are this object's
+/// `SEC("struct_ops/...")` programs.
+///
+/// Loading creates a `BPF_MAP_TYPE_STRUCT_OPS` map of the kernel's
+/// `bpf_struct_ops_<type>` value type and loads the programs against the
+/// kernel type's members; nothing is registered with the kernel until
+/// [`Collection::attach_struct_ops`](crate::Collection::attach_struct_ops).
+///
+/// ```
+/// use oxbpf_loader::CollectionSpec;
+/// let spec = CollectionSpec::from_file(concat!(
+///     env!("CARGO_MANIFEST_DIR"),
+///     "/../../testdata/links/struct_ops.bpf.o"
+/// ))?;
+/// let cc = spec.struct_ops("oxcc").unwrap();
+/// assert_eq!(cc.type_name, "tcp_congestion_ops");
+/// assert!(cc.link);
+/// assert_eq!(cc.program_for("ssthresh"), Some("oxcc_ssthresh"));
+/// # Ok::<(), oxbpf_loader::ParseError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StructOpsSpec {
+    /// The variable's name, which is the map's name.
+    pub name: String,
+    /// The section (`.struct_ops`, `.struct_ops.link`, with a leading `?`
+    /// if the map is not created by default).
+    pub section: String,
+    /// The struct's name, looked up in the kernel's BTF
+    /// (`tcp_congestion_ops`).
+    pub type_name: String,
+    /// The struct's type in the object's BTF.
+    pub type_id: TypeId,
+    /// The variable's initial bytes, in the object's layout: non-pointer
+    /// members (`name`, `flags`, ...) are copied to the kernel's layout
+    /// member by member. Function pointer slots are ignored here: see
+    /// [`programs`](Self::programs).
+    pub data: Vec<u8>,
+    /// Whether the map is attached through a bpf_link (`.struct_ops.link`,
+    /// `BPF_F_LINK`): the registration ends when the link is closed. A
+    /// legacy map is registered by updating it and unregistered by
+    /// deleting its element.
+    pub link: bool,
+    /// Whether the map is created at load (`false` for `SEC("?.struct_ops")`).
+    /// Programs referenced only by maps that are not created are not
+    /// loaded.
+    pub autocreate: bool,
+    /// The function pointer members set to programs, in offset order.
+    pub programs: Vec<StructOpsProgram>,
+}
+
+impl StructOpsSpec {
+    /// The program implementing member `member`, if one does.
+    pub fn program_for(&self, member: &str) -> Option<&str> {
+        self.programs
+            .iter()
+            .find(|p| p.member == member)
+            .map(|p| p.program.as_str())
+    }
+}
+
+/// One function pointer of a [`StructOpsSpec`] and the program behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StructOpsProgram {
+    /// The member's name in the object's struct (`ssthresh`).
+    pub member: String,
+    /// The member's byte offset in the object's struct.
+    pub offset: u32,
+    /// The program's name (a `SEC("struct_ops/...")` program of this
+    /// object).
+    pub program: String,
 }

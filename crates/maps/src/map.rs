@@ -176,6 +176,8 @@ impl Map {
             btf_key_type_id: spec.btf.as_ref().map_or(0, |b| b.key_type_id.get()),
             btf_value_type_id: spec.btf.as_ref().map_or(0, |b| b.value_type_id.get()),
             map_extra: spec.map_extra,
+            btf_vmlinux_value_type_id: spec.btf_vmlinux_value_type_id,
+            value_type_btf_obj: opts.value_type_btf_obj,
             ..Default::default()
         };
         let fd = MapFd::create(&args).map_err(|source| MapError::Create {

@@ -120,6 +120,12 @@ pub struct MapSpec {
     /// `BPF_MAP_FREEZE` after storing `contents` (libbpf does this for
     /// `.rodata`).
     pub freeze: bool,
+    /// `btf_vmlinux_value_type_id`—For `STRUCT_OPS` maps: the kernel's
+    /// `bpf_struct_ops_<type>` (in vmlinux, or in the module BTF given as
+    /// [`MapCreateOptions::value_type_btf_obj`]); 0 otherwise. The spec's
+    /// `btf` must then be set (the kernel wants BTF with the map) with
+    /// key and value type ids 0.
+    pub btf_vmlinux_value_type_id: u32,
 }
 
 impl MapSpec {
@@ -236,6 +242,10 @@ pub struct MapCreateOptions<'a> {
     /// by all its maps) to use with the spec's type IDs instead of loading
     /// the spec's BTF again.
     pub btf_fd: Option<BorrowedFd<'a>>,
+    /// `value_type_btf_obj_fd`—Module BTF holding the spec's
+    /// [`btf_vmlinux_value_type_id`](MapSpec::btf_vmlinux_value_type_id)
+    /// (a struct_ops type a module defines).
+    pub value_type_btf_obj: Option<BorrowedFd<'a>>,
 }
 
 impl Default for MapCreateOptions<'_> {
@@ -243,6 +253,7 @@ impl Default for MapCreateOptions<'_> {
         Self {
             pin_root: Path::new(DEFAULT_PIN_ROOT),
             btf_fd: None,
+            value_type_btf_obj: None,
         }
     }
 }

@@ -105,8 +105,8 @@ pub use crate::prog::{
     Records, Relative, TestRunArgs, TestRunOutput, MAX_LOG_SIZE,
 };
 pub use crate::socket::{
-    if_indextoname, if_nametoindex, socket_attach_bpf, socket_cookie, socket_detach_bpf,
-    IF_NAMESIZE,
+    if_indextoname, if_nametoindex, set_tcp_congestion, socket_attach_bpf, socket_cookie,
+    socket_detach_bpf, tcp_congestion, IF_NAMESIZE,
 };
 pub use crate::system::{
     bump_memlock_rlimit, cpu_times, nr_possible_cpus, online_cpus, page_size, parse_cpu_list,

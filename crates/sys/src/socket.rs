@@ -1,5 +1,7 @@
 //! Socket-level attachment and interface names: `SO_ATTACH_BPF` /
-//! `SO_DETACH_BPF` and `if_nametoindex(3)` / `if_indextoname(3)`.
+//! `SO_DETACH_BPF`, `if_nametoindex(3)` / `if_indextoname(3)`, and the
+//! `TCP_CONGESTION` option that selects a (BPF struct_ops) congestion
+//! control.
 
 use std::ffi::CString;
 use std::io;
@@ -131,6 +133,69 @@ pub fn socket_cookie(socket: BorrowedFd<'_>) -> io::Result<u64> {
         return Err(io::Error::last_os_error());
     }
     Ok(cookie)
+}
+
+/// `TCP_CA_NAME_MAX`—Congestion control names are at most 15 bytes.
+const TCP_CA_NAME_MAX: usize = 16;
+
+/// `setsockopt(socket, IPPROTO_TCP, TCP_CONGESTION, name)`—Selects the
+/// socket's TCP congestion control by name (`cubic`, or one a BPF
+/// struct_ops map registered). `ENOENT` if no such algorithm is
+/// registered; without `CAP_NET_ADMIN`, only those in
+/// `net.ipv4.tcp_allowed_congestion_control`.
+///
+/// # Minimum kernel version
+///
+/// 2.6.13
+pub fn set_tcp_congestion(socket: impl AsFd, name: &str) -> io::Result<()> {
+    if name.len() >= TCP_CA_NAME_MAX || name.contains('\0') {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let ptr: *const u8 = name.as_ptr();
+    // SAFETY: `ptr` points to `name.len()` readable bytes, the length
+    // passed; the fd is borrowed, so open for the call.
+    let ret = unsafe {
+        libc::setsockopt(
+            socket.as_fd().as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            ptr.cast(),
+            name.len() as libc::socklen_t,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `getsockopt(socket, IPPROTO_TCP, TCP_CONGESTION)`—The name of the
+/// socket's TCP congestion control.
+///
+/// # Minimum kernel version
+///
+/// 2.6.13
+pub fn tcp_congestion(socket: impl AsFd) -> io::Result<String> {
+    let mut buf = [0u8; TCP_CA_NAME_MAX];
+    let mut len = buf.len() as libc::socklen_t;
+    let ptr: *mut u8 = buf.as_mut_ptr();
+    // SAFETY: `ptr` points to `len` writable bytes and the kernel writes
+    // at most `len`; the fd is borrowed, so open for the call.
+    let ret = unsafe {
+        libc::getsockopt(
+            socket.as_fd().as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            ptr.cast(),
+            &mut len,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let got = buf.get(..len as usize).unwrap_or(&buf);
+    let end = got.iter().position(|&b| b == 0).unwrap_or(got.len());
+    Ok(String::from_utf8_lossy(got.get(..end).unwrap_or_default()).into_owned())
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ mod info;
 mod iter;
 mod kprobe;
 mod perf_event;
+pub(crate) mod struct_ops;
 mod tracefs;
 mod tracepoint;
 mod tracing;

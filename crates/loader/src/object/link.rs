@@ -55,13 +55,13 @@ pub(crate) struct RawRelo {
 }
 
 /// A decoded `Elf64_Rel`.
-struct Rel {
-    offset: u64,
-    sym: usize,
+pub(super) struct Rel {
+    pub(super) offset: u64,
+    pub(super) sym: usize,
 }
 
 impl Parser<'_> {
-    fn rels(&self, idx: usize) -> Result<Vec<Rel>, ParseError> {
+    pub(super) fn rels(&self, idx: usize) -> Result<Vec<Rel>, ParseError> {
         let s = self
             .sections
             .get(idx)
@@ -92,6 +92,8 @@ impl Parser<'_> {
             };
             if Some(target) == self.maps_idx {
                 self.collect_map_relos(idx)?;
+            } else if self.sections.get(target).map(|s| s.kind) == Some(SecKind::StructOps) {
+                self.collect_struct_ops_relos(idx, target)?;
             } else if self.sections.get(target).map(|s| s.kind) == Some(SecKind::Code) {
                 self.collect_prog_relos(idx, target)?;
             }

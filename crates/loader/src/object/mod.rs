@@ -9,6 +9,7 @@
 mod externs;
 mod link;
 mod maps;
+mod struct_ops;
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ use crate::spec::{CollectionSpec, DataSection, ParseOptions, VariableSpec};
 
 pub(crate) use externs::ExternDesc;
 pub(crate) use maps::{adjust_ringbuf_size, MapOrigin};
+pub(crate) use struct_ops::is_func_ptr;
 
 /// `SHT_LLVM_ADDRSIG`
 const SHT_LLVM_ADDRSIG: u32 = 0x6fff_4c03;
@@ -46,7 +48,9 @@ pub(crate) enum SecKind {
     Bss,
     /// Relocations for the section with the given index.
     Relo(usize),
-    /// `.struct_ops*`, `.addr_space.1`, `.jumptables`: known, unsupported.
+    /// `.struct_ops`, `.struct_ops.link` (and `?` forms): struct_ops maps.
+    StructOps,
+    /// `.addr_space.1`, `.jumptables`: known, unsupported.
     Unsupported,
 }
 
@@ -150,6 +154,8 @@ pub(crate) struct Parser<'d> {
     pub(crate) maps: Vec<maps::MapDesc>,
     pub(crate) slots: Vec<crate::spec::MapSlot>,
     pub(crate) unsupported: Vec<String>,
+    /// struct_ops maps, with their section index and offset in it.
+    pub(crate) struct_ops: Vec<struct_ops::StructOpsDesc>,
     /// The first type of each name starting with `.` (DATASECs).
     pub(crate) dot_names: std::collections::HashMap<String, TypeId>,
 }
@@ -180,6 +186,7 @@ fn parse_aligned(data: &[u8], opts: &ParseOptions) -> Result<CollectionSpec, Par
     p.mark_btf_static();
     p.finish_btf()?;
     p.init_maps()?;
+    p.init_struct_ops()?;
     p.collect_relos()?;
     p.into_spec()
 }
@@ -322,6 +329,7 @@ impl<'d> Parser<'d> {
             maps: Vec::new(),
             slots: Vec::new(),
             unsupported: Vec::new(),
+            struct_ops: Vec::new(),
             dot_names: std::collections::HashMap::new(),
         })
     }
@@ -418,9 +426,9 @@ impl<'d> Parser<'d> {
                     } else if matches!(
                         s.name,
                         ".struct_ops" | ".struct_ops.link" | "?.struct_ops" | "?.struct_ops.link"
-                    ) || s.name == ".addr_space.1"
-                        || s.name == ".jumptables"
-                    {
+                    ) {
+                        SecKind::StructOps
+                    } else if s.name == ".addr_space.1" || s.name == ".jumptables" {
                         self.unsupported.push(s.name.to_string());
                         SecKind::Unsupported
                     } else {
@@ -551,6 +559,8 @@ impl<'d> Parser<'d> {
     fn needs_btf(&self) -> Option<&'static str> {
         if self.maps_idx.is_some() {
             Some("BTF-defined maps (`.maps`)")
+        } else if self.sections.iter().any(|s| s.kind == SecKind::StructOps) {
+            Some("struct_ops maps")
         } else if self
             .symbols
             .iter()
@@ -711,6 +721,7 @@ impl<'d> Parser<'d> {
             btf,
             unsupported,
             endian,
+            struct_ops,
             ..
         } = self;
         Ok(CollectionSpec {
@@ -724,6 +735,7 @@ impl<'d> Parser<'d> {
             kernel_version,
             btf,
             big_endian: endian == Endianness::Big,
+            struct_ops: struct_ops.into_iter().map(|s| s.spec).collect(),
             unsupported,
         })
     }
