@@ -27,7 +27,7 @@ use crate::features::{supports, to_bpf, Feature};
 use crate::insn::{op, pseudo, Insn};
 use crate::kconfig::{self, KconfigValues};
 use crate::kernel_btf::{kallsyms, types_are_compat, KernelBtf, Origin};
-use crate::link::{AttachError, Link};
+use crate::link::{AttachError, Link, UsdtOptions};
 use crate::program::Program;
 use crate::section::AttachKind;
 use crate::spec::{
@@ -222,6 +222,46 @@ impl Collection {
             plan.link,
             &format!("`{name}` (struct {})", plan.type_name),
         )
+    }
+
+    /// Attaches the `SEC("usdt")` program `program` to every site of the
+    /// USDT probe `provider:name` in `binary` (a path, or a name resolved
+    /// as for uprobes), as libbpf's `bpf_program__attach_usdt` does.
+    ///
+    /// The program reads its arguments with `usdt.bpf.h`'s
+    /// `bpf_usdt_arg()`/`BPF_USDT()`: each site's argument locations are
+    /// stored in the object's `__bpf_usdt_specs` map and the site's slot
+    /// is passed as BPF cookie. Probes with a semaphore are enabled while
+    /// attached (the kernel counts the semaphore up and down). One
+    /// [`Link`] holds every site's uprobe (or one uprobe_multi link when
+    /// the program was loaded for it, on 6.6+).
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 5.15 (BPF cookies for uprobes)
+    pub fn attach_usdt(
+        &self,
+        program: &str,
+        binary: impl AsRef<Path>,
+        provider: &str,
+        name: &str,
+        opts: &UsdtOptions,
+    ) -> Result<Link, AttachError> {
+        let prog = self.program(program).ok_or_else(|| {
+            AttachError::InvalidArgument(format!("no program `{program}` was loaded"))
+        })?;
+        let specs = self.map("__bpf_usdt_specs").ok_or_else(|| {
+            AttachError::InvalidArgument(format!(
+                "program `{program}`: the object has no `__bpf_usdt_specs` map (include <bpf/usdt.bpf.h>)"
+            ))
+        })?;
+        if !supports(Feature::BpfCookie) {
+            return Err(AttachError::NotSupported {
+                what: format!("USDT {provider}:{name} of program `{program}`"),
+                detail: Some("USDT needs BPF cookies on uprobes (Linux 5.15)".into()),
+            });
+        }
+        crate::link::usdt_attach(prog, specs, binary.as_ref(), provider, name, opts)
     }
 
     /// The object's BTF as loaded into the kernel, if it was.

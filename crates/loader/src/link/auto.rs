@@ -130,7 +130,9 @@ impl Program {
             AttachKind::KprobeSession => Err(manual(
                 "kprobe.session is not supported by this crate yet",
             )),
-            AttachKind::Usdt => Err(manual("USDT probes are not supported by this crate yet")),
+            AttachKind::Usdt => Err(manual(
+                "USDT programs read their arguments through the object's `__bpf_usdt_specs` map; use Collection::attach_usdt",
+            )),
             AttachKind::Manual => Err(manual(
                 "its target (interface, cgroup, socket, perf event, ...) is chosen at run time; use the matching attach_* method",
             )),

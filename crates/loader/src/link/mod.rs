@@ -58,6 +58,7 @@ mod tracefs;
 mod tracepoint;
 mod tracing;
 mod uprobe;
+mod usdt;
 // Network, cgroup and socket attachment.
 mod cgroup;
 mod net_common;
@@ -89,6 +90,11 @@ pub use tracefs::{tracefs_root, tracepoint_id};
 pub(crate) use tracing::function_btf_id;
 pub use uprobe::{
     resolve_binary, resolve_symbol_offset, UprobeLocation, UprobeMultiOptions, UprobeOptions,
+};
+pub(crate) use usdt::attach as usdt_attach;
+pub use usdt::{
+    parse_usdt_arg, parse_usdt_args, usdt_notes, UsdtArg, UsdtArgLocation, UsdtNote, UsdtOptions,
+    USDT_MAX_ARGS,
 };
 pub use xdp::XdpMode;
 

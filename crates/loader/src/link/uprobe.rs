@@ -494,8 +494,21 @@ impl Program {
         cookies: &[u64],
         opts: &UprobeMultiOptions,
     ) -> Result<Link, AttachError> {
+        self.attach_uprobe_multi_inner(binary.as_ref(), offsets, &[], cookies, opts)
+    }
+
+    /// [`attach_uprobe_multi_offsets`](Self::attach_uprobe_multi_offsets)
+    /// with USDT semaphore offsets (one per offset, 0 for none, or none).
+    pub(crate) fn attach_uprobe_multi_inner(
+        &self,
+        binary: &Path,
+        offsets: &[u64],
+        ref_ctr_offsets: &[u64],
+        cookies: &[u64],
+        opts: &UprobeMultiOptions,
+    ) -> Result<Link, AttachError> {
         check_type(self, &[ProgramType::KPROBE], "a uprobe.multi program")?;
-        let path = resolve_binary(&binary.as_ref().to_string_lossy(), opts.pid)?;
+        let path = resolve_binary(&binary.to_string_lossy(), opts.pid)?;
         let attach_type = match self.expected_attach_type() {
             Some(t @ (AttachType::TRACE_UPROBE_MULTI | AttachType::TRACE_UPROBE_SESSION)) => t,
             _ => AttachType::TRACE_UPROBE_MULTI,
@@ -512,7 +525,11 @@ impl Program {
             opts.pid.map(|p| format!(", pid {p}")).unwrap_or_default(),
             self.name()
         );
-        if offsets.is_empty() || (!cookies.is_empty() && cookies.len() != offsets.len()) {
+        let refs = ref_ctr_offsets.iter().any(|&r| r != 0);
+        if offsets.is_empty()
+            || (!cookies.is_empty() && cookies.len() != offsets.len())
+            || (refs && ref_ctr_offsets.len() != offsets.len())
+        {
             return Err(AttachError::InvalidArgument(format!(
                 "{description}: need at least one offset and as many cookies as offsets, or none"
             )));
@@ -530,7 +547,7 @@ impl Program {
             extra: LinkExtra::UprobeMulti {
                 path: &c_path,
                 offsets,
-                ref_ctr_offsets: &[],
+                ref_ctr_offsets: if refs { ref_ctr_offsets } else { &[] },
                 cookies,
                 flags,
                 pid: opts.pid.unwrap_or(0),
