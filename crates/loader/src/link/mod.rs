@@ -93,8 +93,8 @@ pub use uprobe::{
 };
 pub(crate) use usdt::attach as usdt_attach;
 pub use usdt::{
-    parse_usdt_arg, parse_usdt_args, usdt_notes, UsdtArg, UsdtArgLocation, UsdtNote, UsdtOptions,
-    USDT_MAX_ARGS,
+    parse_usdt_arg, parse_usdt_args, usdt_notes, usdt_notes_from_bytes, UsdtArg, UsdtArgLocation,
+    UsdtNote, UsdtOptions, USDT_MAX_ARGS,
 };
 pub use xdp::XdpMode;
 

@@ -214,24 +214,27 @@ fn encode_spec(args: &[UsdtArg], cookie: u64) -> Vec<u8> {
 /// libbpf's `collect_usdt_targets` does.
 pub fn usdt_notes(path: impl AsRef<Path>) -> Result<Vec<UsdtNote>, AttachError> {
     let path = path.as_ref();
-    let err = |reason: String| AttachError::Elf {
-        path: path.to_path_buf(),
-        reason,
-    };
     let data = std::fs::read(path).map_err(|source| AttachError::Io {
         what: format!("reading {}", path.display()),
         source,
     })?;
-    let file = object::File::parse(&*data).map_err(|e| err(format!("not an ELF file: {e}")))?;
+    usdt_notes_from_bytes(&data).map_err(|reason| AttachError::Elf {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+/// [`usdt_notes`] of an ELF file in memory; the error says what is wrong
+/// and where.
+pub fn usdt_notes_from_bytes(data: &[u8]) -> Result<Vec<UsdtNote>, String> {
+    let file = object::File::parse(data).map_err(|e| format!("not an ELF file: {e}"))?;
     if file.format() != object::BinaryFormat::Elf || !file.is_64() {
-        return Err(err("not a 64-bit ELF file".into()));
+        return Err("not a 64-bit ELF file".into());
     }
     let Some(notes) = file.section_by_name(".note.stapsdt") else {
         return Ok(Vec::new());
     };
-    let notes = notes
-        .data()
-        .map_err(|e| err(format!(".note.stapsdt: {e}")))?;
+    let notes = notes.data().map_err(|e| format!(".note.stapsdt: {e}"))?;
     let base = file.section_by_name(".stapsdt.base").map(|s| s.address());
     let little = file.is_little_endian();
     let rd32 = |b: &[u8], off: usize| -> Option<u32> {
@@ -254,19 +257,19 @@ pub fn usdt_notes(path: impl AsRef<Path>) -> Result<Vec<UsdtNote>, AttachError> 
         .segments()
         .map(|s| (s.address(), s.size(), s.file_range().0))
         .collect();
-    let to_offset = |va: u64, what: &str| -> Result<u64, AttachError> {
+    let to_offset = |va: u64, what: &str| -> Result<u64, String> {
         segments
             .iter()
             .find(|(start, size, _)| va >= *start && va - start < *size)
             .map(|(start, _, off)| va - start + off)
-            .ok_or_else(|| err(format!("{what} at {va:#x} is in no loadable segment")))
+            .ok_or_else(|| format!("{what} at {va:#x} is in no loadable segment"))
     };
     let align4 = |n: usize| n.div_ceil(4) * 4;
     let mut out = Vec::new();
     let mut pos = 0;
     while pos < notes.len() {
         let at = pos;
-        let malformed = || err(format!(".note.stapsdt: malformed note at byte {at}"));
+        let malformed = || format!(".note.stapsdt: malformed note at byte {at}");
         let namesz = rd32(notes, pos).ok_or_else(malformed)? as usize;
         let descsz = rd32(notes, pos + 4).ok_or_else(malformed)? as usize;
         let ty = rd32(notes, pos + 8).ok_or_else(malformed)?;
@@ -394,6 +397,14 @@ impl LegacyAttachment for UsdtAttachment {
         }
         free_ids(self.map_id, &std::mem::take(&mut self.ids));
         first
+    }
+}
+
+impl Drop for UsdtAttachment {
+    /// An attachment dropped before it became a [`Link`] (a later site
+    /// failed) gives its spec ids back; after `detach` there are none.
+    fn drop(&mut self) {
+        free_ids(self.map_id, &std::mem::take(&mut self.ids));
     }
 }
 
@@ -588,6 +599,19 @@ mod tests {
         assert_eq!((u64_at(32), u32_at(40), v[46], v[47]), (7, 0, 0, 48));
         assert_eq!(u64_at(192), 0xc0ffee);
         assert_eq!(u16_at(200), 3);
+    }
+
+    #[test]
+    fn a_dropped_attachment_frees_its_spec_ids() {
+        let ids = alloc_ids(u32::MAX - 2, 2, 2).unwrap();
+        assert!(alloc_ids(u32::MAX - 2, 1, 2).is_none());
+        drop(UsdtAttachment {
+            links: Vec::new(),
+            map_id: u32::MAX - 2,
+            ids,
+        });
+        assert_eq!(alloc_ids(u32::MAX - 2, 2, 2).unwrap(), [0, 1]);
+        free_ids(u32::MAX - 2, &[0, 1]);
     }
 
     #[test]
