@@ -160,6 +160,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let coll = Collection::load(&spec, &opts)?;
     if args.quiet {
         if let Some(dir) = &args.pin {
+            std::fs::create_dir_all(dir)?;
             coll.pin_programs(dir)?;
         }
         return Ok(());
@@ -190,6 +191,8 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         outln!("  map {:<24} id {}", name, map.id().as_raw());
     }
     if let Some(dir) = &args.pin {
+        // Like `bpftool prog loadall`, which creates its directory.
+        std::fs::create_dir_all(dir)?;
         coll.pin_programs(dir)?;
         outln!(
             "pinned {} programs under {}",

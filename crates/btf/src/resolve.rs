@@ -10,6 +10,12 @@ pub const MAX_RESOLVE_DEPTH: usize = 32;
 /// How many types one [`Btf::align_of`] call visits at most.
 const MAX_ALIGN_VISITS: usize = 1 << 17;
 
+/// `TYPEDEF`, `VOLATILE`, `CONST`, `RESTRICT`, `TYPE_TAG` by kind number.
+#[inline]
+fn is_modifier_kind(kind: u8) -> bool {
+    matches!(kind, 8..=11 | 18)
+}
+
 /// Size of a pointer in the BPF target (and on every 64-bit kernel).
 pub const POINTER_SIZE: u32 = 8;
 
@@ -44,13 +50,26 @@ impl Btf<'_> {
     pub fn resolve(&self, id: TypeId) -> Result<TypeId, TypeError> {
         let mut cur = id;
         for _ in 0..MAX_RESOLVE_DEPTH {
-            let t = self.type_by_id(cur).ok_or(TypeError::NotFound(cur))?;
-            if !t.is_modifier() {
+            if cur == TypeId::VOID {
                 return Ok(cur);
             }
-            cur = t.referenced().unwrap_or(TypeId::VOID);
+            // Raw header words: no name is decoded on the way.
+            let (kind, st, _) = self.raw_head(cur).ok_or(TypeError::NotFound(cur))?;
+            if !is_modifier_kind(kind) {
+                return Ok(cur);
+            }
+            cur = TypeId(st);
         }
         Err(TypeError::TooDeep(id))
+    }
+
+    /// `(kind, size-or-type word, record)` of type `id`, read from its raw
+    /// record without decoding it.
+    #[inline]
+    fn raw_head(&self, id: TypeId) -> Option<(u8, u32, &[u8])> {
+        let rec = self.raw_record(id)?;
+        let info = crate::btf::rd(rec, 4);
+        Some((((info >> 24) & 0x7f) as u8, crate::btf::rd(rec, 8), rec))
     }
 
     /// Like [`resolve`](Self::resolve), returning the decoded type.
@@ -66,41 +85,38 @@ impl Btf<'_> {
         let mut cur = id;
         let mut mult: u32 = 1;
         for _ in 0..MAX_RESOLVE_DEPTH {
-            let t = self.type_by_id(cur).ok_or(TypeError::NotFound(cur))?;
-            let size = match t {
-                Type::Int(i) => i.size,
-                Type::Struct(c) | Type::Union(c) => c.size,
-                Type::Enum(e) | Type::Enum64(e) => e.size,
-                Type::Datasec(d) => d.size,
-                Type::Float(f) => f.size,
-                Type::Ptr(_) => POINTER_SIZE,
-                Type::Typedef(r)
-                | Type::Volatile(r)
-                | Type::Const(r)
-                | Type::Restrict(r)
-                | Type::TypeTag(r) => {
-                    cur = r.target;
+            // Raw header words (kind numbers as in `Kind`): no name is
+            // decoded on the way.
+            let head = if cur == TypeId::VOID {
+                None
+            } else {
+                self.raw_head(cur)
+            };
+            let size = match head {
+                // INT, STRUCT, UNION, ENUM, DATASEC, FLOAT, ENUM64
+                Some((1 | 4 | 5 | 6 | 15 | 16 | 19, size, _)) => size,
+                // PTR
+                Some((2, _, _)) => POINTER_SIZE,
+                // modifiers and VAR
+                Some((8..=11 | 18 | 14, target, _)) => {
+                    cur = TypeId(target);
                     continue;
                 }
-                Type::Var(v) => {
-                    cur = v.ty;
+                // ARRAY: elem at +12, nelems at +20
+                Some((3, _, rec)) => {
+                    let len = crate::btf::rd(rec, 20);
+                    mult = mult.checked_mul(len).ok_or(TypeError::Overflow(id))?;
+                    cur = TypeId(crate::btf::rd(rec, 12));
                     continue;
                 }
-                Type::Array(a) => {
-                    mult = mult.checked_mul(a.len).ok_or(TypeError::Overflow(id))?;
-                    cur = a.elem;
-                    continue;
-                }
-                t @ (Type::Void
-                | Type::Fwd(_)
-                | Type::Func(_)
-                | Type::FuncProto(_)
-                | Type::DeclTag(_)
-                | Type::Unknown(_)) => {
+                // void, FWD, FUNC, FUNC_PROTO, DECL_TAG, unknown kinds, or
+                // no such type
+                _ => {
+                    let t = self.type_by_id(cur).ok_or(TypeError::NotFound(cur))?;
                     return Err(TypeError::NoSize {
                         id: cur,
                         kind: t.kind(),
-                    })
+                    });
                 }
             };
             return size.checked_mul(mult).ok_or(TypeError::Overflow(id));

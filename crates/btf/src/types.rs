@@ -134,6 +134,11 @@ impl<'a> Strings<'a> {
     /// of range.
     #[inline]
     pub(crate) fn bytes(&self, off: u32) -> Option<&'a [u8]> {
+        // Offset 0 is "" in every BTF (parsing checks that the base string
+        // section starts with NUL): the name of most anonymous types.
+        if off == 0 {
+            return Some(&[]);
+        }
         let off = off as usize;
         let tail = if off < self.base.len() {
             self.base.get(off..)?

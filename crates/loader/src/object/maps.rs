@@ -394,10 +394,21 @@ impl Parser<'_> {
         // Section-like names (starting with `.`, which no C identifier
         // does): the first type of each, for btf__find_by_name(".data").
         if let Some(btf) = &self.btf {
+            // Look at the name's first byte before decoding it: few names
+            // start with `.`.
+            let strs = btf.own_strings();
+            let first = btf.strings_len() - strs.len() as u32;
             for id in btf.own_ids() {
-                let name = btf.name_of(id);
-                if name.starts_with('.') {
-                    self.dot_names.entry(name.to_string()).or_insert(id);
+                let off = btf.name_offset(id).0;
+                let dot = off
+                    .checked_sub(first)
+                    .and_then(|o| strs.get(o as usize))
+                    .is_some_and(|&b| b == b'.');
+                if dot {
+                    let name = btf.name_of(id);
+                    if !self.dot_names.contains_key(name) {
+                        self.dot_names.insert(name.to_string(), id);
+                    }
                 }
             }
         }
@@ -405,11 +416,13 @@ impl Parser<'_> {
         self.init_btf_maps()?;
         self.init_data_maps();
         self.init_kconfig_map();
-        let mut seen = std::collections::HashSet::new();
-        for m in &self.maps {
-            if !seen.insert(m.spec.name.as_str()) {
-                return Err(ParseError::map(&m.spec.name, "two maps have this name"));
-            }
+        // Duplicate names: sort references (objects have a few dozen maps;
+        // cheaper than hashing each name).
+        let mut names: Vec<&str> = self.maps.iter().map(|m| m.spec.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w.first() == w.get(1)) {
+            let name = w.first().copied().unwrap_or_default();
+            return Err(ParseError::map(name, "two maps have this name"));
         }
         Ok(())
     }

@@ -472,3 +472,27 @@ fn misaligned_input_parses_like_aligned() {
         assert_eq!(spec.programs[0].insns, aligned.programs[0].insns);
     }
 }
+
+#[test]
+fn two_maps_of_one_name_are_refused() {
+    // legacy.bpf.o with its second map renamed to the first's name.
+    let mut data = bytes("legacy");
+    let (from, to) = (&b"legacy_array\0"[..], &b"legacy_hash\0\0"[..]);
+    let mut patched = 0;
+    let mut i = 0;
+    while let Some(at) = data[i..].windows(from.len()).position(|w| w == from) {
+        data[i + at..i + at + to.len()].copy_from_slice(to);
+        i += at + to.len();
+        patched += 1;
+    }
+    assert!(patched >= 1);
+    match CollectionSpec::parse(&data).unwrap_err() {
+        ParseError::Map { map, reason } => {
+            assert_eq!(
+                (map.as_str(), reason.as_str()),
+                ("legacy_hash", "two maps have this name")
+            )
+        }
+        e => panic!("{e:?}"),
+    }
+}
