@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use common::{elf_section, rel, root, testdata_objects};
 use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SymbolKind};
@@ -115,6 +116,11 @@ fn line_info_names_relative_sources() {
             "{name}: no line_info names {source} (files: {files:?})"
         );
         for file in &files {
+            // libbpf-dev's headers with inline functions (usdt.bpf.h) are
+            // named by their system path, the same on every machine.
+            if file.starts_with("/usr/include/") && Path::new(file).exists() {
+                continue;
+            }
             assert!(
                 !file.starts_with('/') && !file.contains(checkout),
                 "{name}: line_info file {file:?} is absolute (build with scripts/build-bpf)"
