@@ -266,6 +266,11 @@ fn struct_ops_errors_name_the_map_and_what_does_not_fit() {
     assert!(coll.map("oxcc").is_none());
     assert!(coll.program("oxcc_init").is_none());
     assert!(coll.program("legacy_init").is_some());
+    // Attaching a struct_ops program by itself points to the map.
+    match coll.program("legacy_init").unwrap().attach().unwrap_err() {
+        AttachError::InvalidArgument(m) => assert!(m.contains("attach_struct_ops"), "{m}"),
+        e => panic!("{e:?}"),
+    }
     match coll.attach_struct_ops("oxcc").unwrap_err() {
         AttachError::InvalidArgument(m) => assert!(m.contains("no struct_ops map"), "{m}"),
         e => panic!("{e:?}"),

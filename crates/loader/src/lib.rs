@@ -9,7 +9,8 @@
 //!    `.maps` definitions (inner maps and `values` initialisers included)
 //!    and legacy `maps`; global data (`.data`, `.rodata`, `.bss` and their
 //!    `.*` variants) as array maps with their variables; `.kconfig` and
-//!    `.ksyms` externs; the BTF with libbpf's open-time fixups. Everything is
+//!    `.ksyms` externs; struct_ops maps (`.struct_ops`, `.struct_ops.link`);
+//!    the BTF with libbpf's open-time fixups. Everything is
 //!    plain data, to inspect and edit: program types, `autoload`, map
 //!    sizes, `.rodata` variables.
 //! 2. [`Collection::load`] loads it: it resolves externs against the
@@ -21,7 +22,10 @@
 //!    ([`Program::info`]) and pins loaded programs.
 //! 4. [`link`] attaches them: `Program::attach_*` for each kind of hook, or
 //!    [`Program::attach`] by section name, each returning a [`Link`] that
-//!    detaches on drop unless pinned.
+//!    detaches on drop unless pinned. What needs the whole object goes
+//!    through the collection: [`Collection::attach_usdt`] (USDT probes,
+//!    whose argument specs live in the object's maps) and
+//!    [`Collection::attach_struct_ops`] (struct_ops maps).
 //!
 //! ```
 //! use oxbpf_loader::{CollectionSpec, RelocationTarget};

@@ -133,6 +133,9 @@ impl Program {
             AttachKind::Usdt => Err(manual(
                 "USDT programs read their arguments through the object's `__bpf_usdt_specs` map; use Collection::attach_usdt",
             )),
+            AttachKind::Manual if self.prog_type() == oxbpf_sys::ProgramType::STRUCT_OPS => Err(manual(
+                "struct_ops programs run through their struct_ops map; use Collection::attach_struct_ops",
+            )),
             AttachKind::Manual => Err(manual(
                 "its target (interface, cgroup, socket, perf event, ...) is chosen at run time; use the matching attach_* method",
             )),
