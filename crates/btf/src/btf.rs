@@ -741,6 +741,20 @@ impl<'a> Btf<'a> {
         self.strings().get(self.name_off(id))
     }
 
+    /// Calls `f(id, name offset)` for every own type in id order, reading
+    /// the name offsets straight from the records (the inner loop of name
+    /// lookups by scanning); stops when `f` breaks.
+    pub(crate) fn scan_name_offs(
+        &self,
+        mut f: impl FnMut(TypeId, u32) -> std::ops::ControlFlow<()>,
+    ) -> std::ops::ControlFlow<()> {
+        let data = self.data.bytes();
+        for (i, &rec) in self.offsets.iter().enumerate() {
+            f(TypeId(self.start_id + i as u32), rd(data, rec as usize))?;
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
     /// Decodes type `id`. Id 0 is [`Type::Void`]; `None` if there is no such
     /// type.
     pub fn type_by_id(&self, id: TypeId) -> Option<Type<'_>> {

@@ -121,15 +121,14 @@ impl Btf<'_> {
         }
         let strings = self.strings();
         let mut scanned = 0u64;
-        let mut result = ControlFlow::Continue(());
-        for id in self.own_ids() {
+        let result = self.scan_name_offs(|id, off| {
             scanned += 1;
-            let off = self.name_off(id);
-            if off != 0 && strings.bytes(off) == Some(name) && f(id).is_break() {
-                result = ControlFlow::Break(());
-                break;
+            if off != 0 && strings.eq_at(off, name) {
+                f(id)
+            } else {
+                ControlFlow::Continue(())
             }
-        }
+        });
         let total = self.scanned.fetch_add(scanned, Ordering::Relaxed) + scanned;
         if total > INDEX_AFTER_SCANS * u64::from(self.own_type_count()) {
             self.build_name_index();

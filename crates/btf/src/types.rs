@@ -149,6 +149,25 @@ impl<'a> Strings<'a> {
         tail.get(..end)
     }
 
+    /// Whether the string at `off` is `name` (non-empty): compares in place,
+    /// without first finding the string's end, so most mismatches cost a
+    /// byte or two (the inner loop of name lookups by scanning).
+    #[inline]
+    pub(crate) fn eq_at(&self, off: u32, name: &[u8]) -> bool {
+        let off = off as usize;
+        let tail = if off < self.base.len() {
+            self.base.get(off..)
+        } else {
+            self.own.get(off - self.base.len()..)
+        };
+        let Some(tail) = tail else {
+            return false;
+        };
+        tail.first() == name.first()
+            && tail.get(..name.len()) == Some(name)
+            && tail.get(name.len()) == Some(&0)
+    }
+
     /// The string at `off`. String sections are checked to be UTF-8 and
     /// NUL-terminated when parsed (the kernel's own BTF is trusted to be, as
     /// the kernel checked it); an out-of-range offset or invalid UTF-8 that
