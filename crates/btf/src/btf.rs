@@ -748,9 +748,28 @@ impl<'a> Btf<'a> {
         &self,
         mut f: impl FnMut(TypeId, u32) -> std::ops::ControlFlow<()>,
     ) -> std::ops::ControlFlow<()> {
+        self.scan_headers(|id, name_off, _| f(id, name_off))
+    }
+
+    /// Calls `f(id, name_off, info)` with the first two words of every own
+    /// type's record (native byte order; `info` holds the kind in bits
+    /// 24–28, `kind_flag` in bit 31, `vlen` in bits 0–15), in id order,
+    /// without decoding anything; stops when `f` breaks. This is the fast
+    /// path for code that indexes or scans a whole BTF (a name index, CO-RE
+    /// candidate tables); use [`type_by_id`](Self::type_by_id) for
+    /// anything else.
+    pub fn scan_headers(
+        &self,
+        mut f: impl FnMut(TypeId, u32, u32) -> std::ops::ControlFlow<()>,
+    ) -> std::ops::ControlFlow<()> {
         let data = self.data.bytes();
         for (i, &rec) in self.offsets.iter().enumerate() {
-            f(TypeId(self.start_id + i as u32), rd(data, rec as usize))?;
+            let at = rec as usize;
+            f(
+                TypeId(self.start_id + i as u32),
+                rd(data, at),
+                rd(data, at + 4),
+            )?;
         }
         std::ops::ControlFlow::Continue(())
     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use oxbpf_btf::{Btf, Kind, TypeId};
 
 use super::btfx::{
-    essential, kind_core_compat, name_bytes, pointer_size, FxMap, RawComposite, RawType, Strs,
+    essential, kind_core_compat, name_bytes, pointer_size, FxMap, RawComposite, Strs,
 };
 
 /// A target type that may correspond to a local type
@@ -60,20 +60,16 @@ impl Table {
     fn build(btf: &Btf<'_>, keep: impl Fn(u8) -> bool) -> Table {
         let strs = Strs::of(btf);
         let mut named: Vec<(u32, u64)> = Vec::with_capacity(btf.own_type_count() as usize);
-        for id in btf.own_ids() {
-            let Some(t) = RawType::of(btf, id) else {
-                continue;
-            };
-            let off = t.name_off();
-            if off == 0 || !keep(t.kind) {
-                continue;
+        // Raw record headers: no type is decoded while indexing.
+        let _ = btf.scan_headers(|id, off, info| {
+            if off != 0 && keep(((info >> 24) & 0x7f) as u8) {
+                let name = strs.get(off);
+                if !name.is_empty() {
+                    named.push((id.0, hash(essential(name))));
+                }
             }
-            let name = strs.get(off);
-            if name.is_empty() {
-                continue;
-            }
-            named.push((id.0, hash(essential(name))));
-        }
+            std::ops::ControlFlow::Continue(())
+        });
         let cap = (named.len() * 2).next_power_of_two().max(16);
         let mask = cap - 1;
         let mut slots = vec![0u32; cap].into_boxed_slice();
