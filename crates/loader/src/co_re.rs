@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::SystemTime;
 
-use oxbpf_btf::{Btf, KERNEL_BTF_PATH};
+use oxbpf_btf::Btf;
 
 use crate::collection::LoadOptions;
 use crate::core::{CandidateIndex, Relocator, Target};
@@ -62,10 +62,7 @@ pub(crate) fn vmlinux() -> Result<Arc<Indexed>, LoadError> {
     if let Some(v) = &*cached {
         return Ok(v.clone());
     }
-    let btf = Arc::new(Btf::kernel().map_err(|source| LoadError::KernelBtf {
-        path: PathBuf::from(KERNEL_BTF_PATH),
-        source,
-    })?);
+    let btf = crate::kernel_btf::shared_vmlinux()?;
     let v = Arc::new(Indexed {
         index: Arc::new(CandidateIndex::build(&btf)),
         btf,

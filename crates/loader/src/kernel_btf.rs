@@ -37,6 +37,24 @@ pub(crate) struct KernelBtf {
     vmlinux_lookups: HashMap<(String, Kind), Option<TypeId>>,
 }
 
+/// The running kernel's BTF (`/sys/kernel/btf/vmlinux`, mapped, not
+/// copied), parsed once per process and shared by every load: attach
+/// targets, ksyms and CO-RE all use it. The kernel's BTF does not change
+/// while it runs; libbpf parses it again for every object.
+pub(crate) fn shared_vmlinux() -> Result<Arc<Btf<'static>>, LoadError> {
+    static VMLINUX: std::sync::Mutex<Option<Arc<Btf<'static>>>> = std::sync::Mutex::new(None);
+    let mut cached = VMLINUX.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(b) = &*cached {
+        return Ok(b.clone());
+    }
+    let btf = Arc::new(Btf::kernel().map_err(|source| LoadError::KernelBtf {
+        path: PathBuf::from(KERNEL_BTF_PATH),
+        source,
+    })?);
+    *cached = Some(btf.clone());
+    Ok(btf)
+}
+
 impl KernelBtf {
     /// Uses `btf` instead of `/sys/kernel/btf/vmlinux`.
     pub(crate) fn with_vmlinux(btf: Option<Arc<Btf<'static>>>) -> Self {
@@ -54,10 +72,7 @@ impl KernelBtf {
         if let Some(b) = &self.vmlinux {
             return Ok(b.clone());
         }
-        let btf = Arc::new(Btf::kernel().map_err(|source| LoadError::KernelBtf {
-            path: PathBuf::from(KERNEL_BTF_PATH),
-            source,
-        })?);
+        let btf = shared_vmlinux()?;
         self.vmlinux = Some(btf.clone());
         Ok(btf)
     }
