@@ -115,8 +115,37 @@ fn is_ringbuf(t: MapType) -> bool {
     t == MapType::RINGBUF || t == MapType::USER_RINGBUF
 }
 
-/// libbpf's `get_map_field_int`: `int (*name)[N]` encodes N.
+/// Kind number and size-or-type word of type `id`'s raw record.
+#[inline]
+fn raw_head<'b>(btf: &'b Btf<'_>, id: TypeId) -> Option<(u32, u32, &'b [u8])> {
+    let rec = btf.raw_record(id)?;
+    let word = |i: usize| -> u32 {
+        rec.get(i * 4..i * 4 + 4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u32::from_ne_bytes)
+    };
+    Some(((word(1) >> 24) & 0x7f, word(2), rec))
+}
+
+/// `BTF_KIND_PTR`, `BTF_KIND_ARRAY`
+const KIND_PTR: u32 = 2;
+const KIND_ARRAY: u32 = 3;
+
+/// libbpf's `get_map_field_int`: `int (*name)[N]` encodes N. The common
+/// case is read from raw records; anything else takes the decoding path,
+/// which also words the errors.
 fn field_int(map: &str, btf: &Btf<'_>, m: &Member<'_>) -> Result<u32, ParseError> {
+    if let Some((KIND_PTR, target, _)) = btf.resolve(m.ty).ok().and_then(|id| raw_head(btf, id)) {
+        if let Some((KIND_ARRAY, _, rec)) = raw_head(btf, TypeId(target)) {
+            if let Some(n) = rec.get(20..24).and_then(|b| b.try_into().ok()) {
+                return Ok(u32::from_ne_bytes(n));
+            }
+        }
+    }
+    field_int_decoded(map, btf, m)
+}
+
+fn field_int_decoded(map: &str, btf: &Btf<'_>, m: &Member<'_>) -> Result<u32, ParseError> {
     let (_, t) = btf
         .resolve_type(m.ty)
         .map_err(|e| ParseError::map(map, format!("attr `{}`: {e}", m.name)))?;
@@ -178,6 +207,11 @@ fn pointee(
     m: &Member<'_>,
     what: &str,
 ) -> Result<(TypeId, u32), ParseError> {
+    if let Some((KIND_PTR, target, _)) = raw_head(btf, m.ty) {
+        if let Ok(size) = btf.size_of(TypeId(target)) {
+            return Ok((TypeId(target), size));
+        }
+    }
     match btf.type_by_id(m.ty) {
         Some(Type::Ptr(p)) => {
             let size = btf.size_of(p.target).map_err(|e| {
