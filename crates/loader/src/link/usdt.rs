@@ -237,22 +237,18 @@ pub fn usdt_notes_from_bytes(data: &[u8]) -> Result<Vec<UsdtNote>, String> {
     let notes = notes.data().map_err(|e| format!(".note.stapsdt: {e}"))?;
     let base = file.section_by_name(".stapsdt.base").map(|s| s.address());
     let little = file.is_little_endian();
-    let rd32 = |b: &[u8], off: usize| -> Option<u32> {
-        let w: [u8; 4] = b.get(off..off + 4)?.try_into().ok()?;
+    // An `n`-byte unsigned integer at `off`, in the file's byte order.
+    let rd = |b: &[u8], off: usize, n: usize| -> Option<u64> {
+        let bytes = b.get(off..off.checked_add(n)?)?;
+        let fold = |v: u64, &x: &u8| v << 8 | u64::from(x);
         Some(if little {
-            u32::from_le_bytes(w)
+            bytes.iter().rev().fold(0, fold)
         } else {
-            u32::from_be_bytes(w)
+            bytes.iter().fold(0, fold)
         })
     };
-    let rd64 = |b: &[u8], off: usize| -> Option<u64> {
-        let w: [u8; 8] = b.get(off..off + 8)?.try_into().ok()?;
-        Some(if little {
-            u64::from_le_bytes(w)
-        } else {
-            u64::from_be_bytes(w)
-        })
-    };
+    let rd32 = |b: &[u8], off: usize| rd(b, off, 4).map(|v| v as u32);
+    let rd64 = |b: &[u8], off: usize| rd(b, off, 8);
     let segments: Vec<(u64, u64, u64)> = file
         .segments()
         .map(|s| (s.address(), s.size(), s.file_range().0))
