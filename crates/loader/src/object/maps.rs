@@ -131,6 +131,11 @@ fn raw_head<'b>(btf: &'b Btf<'_>, id: TypeId) -> Option<(u32, u32, &'b [u8])> {
 const KIND_PTR: u32 = 2;
 const KIND_ARRAY: u32 = 3;
 
+/// The largest global data section accepted: array map values are at most
+/// `KMALLOC_MAX_SIZE`, which is 4 MiB with 4 KiB pages and the default page
+/// order, and 512 MiB in the largest configuration (64 KiB pages, order 13).
+const MAX_DATA_SECTION: u64 = 512 << 20;
+
 /// libbpf's `get_map_field_int`: `int (*name)[N]` encodes N. The common
 /// case is read from raw records; anything else takes the decoding path,
 /// which also words the errors.
@@ -448,7 +453,7 @@ impl Parser<'_> {
         }
         self.init_legacy_maps()?;
         self.init_btf_maps()?;
-        self.init_data_maps();
+        self.init_data_maps()?;
         self.init_kconfig_map();
         // Duplicate names: sort references (objects have a few dozen maps;
         // cheaper than hashing each name).
@@ -651,8 +656,11 @@ impl Parser<'_> {
         spec
     }
 
-    /// libbpf's `bpf_object__init_global_data_maps`.
-    fn init_data_maps(&mut self) {
+    /// libbpf's `bpf_object__init_global_data_maps`. A section larger than
+    /// any kernel accepts as an array map value is refused here, before a
+    /// buffer of its size is allocated (a `.bss` header can claim any size
+    /// without the file holding the bytes).
+    fn init_data_maps(&mut self) -> Result<(), ParseError> {
         for idx in 1..self.sections.len() {
             let Some(s) = self.sections.get(idx) else {
                 continue;
@@ -666,6 +674,17 @@ impl Parser<'_> {
             if s.size == 0 {
                 continue;
             }
+            if s.size > MAX_DATA_SECTION {
+                return Err(ParseError::section(
+                    s.name,
+                    idx,
+                    format!(
+                        "is {} bytes: larger than any kernel accepts as an array map value \
+                         ({MAX_DATA_SECTION} bytes, the largest KMALLOC_MAX_SIZE)",
+                        s.size
+                    ),
+                ));
+            }
             let data = (kind != DataSectionKind::Bss).then_some(s.data);
             let spec = self.internal_map(s.name, kind, data, s.size as u32);
             let real_name = s.name.to_string();
@@ -677,6 +696,7 @@ impl Parser<'_> {
                 real_name,
             });
         }
+        Ok(())
     }
 
     /// libbpf's `bpf_object__init_kconfig_map`.

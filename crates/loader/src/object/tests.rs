@@ -496,3 +496,34 @@ fn two_maps_of_one_name_are_refused() {
         e => panic!("{e:?}"),
     }
 }
+
+#[test]
+fn a_huge_bss_header_is_refused_before_allocating_it() {
+    // globals.bpf.o with its .bss section header claiming 2.8 GB (found by
+    // the elf_object_parse fuzzer: parsing allocated the claimed size).
+    use object::{Object, ObjectSection};
+    let mut data = bytes("globals");
+    let (shoff, index) = {
+        let file = object::File::parse(&*data).unwrap();
+        let bss = file.section_by_name(".bss").expect(".bss");
+        let shoff = match &file {
+            object::File::Elf64(e) => e.elf_header().e_shoff.get(object::Endianness::Little),
+            _ => unreachable!(),
+        };
+        (shoff as usize, bss.index().0)
+    };
+    let size_at = shoff + index * 64 + 32;
+    data[size_at..size_at + 8].copy_from_slice(&0xA800_0000u64.to_le_bytes());
+    match CollectionSpec::parse(&data).unwrap_err() {
+        ParseError::Section {
+            section, reason, ..
+        } => {
+            assert_eq!(section, ".bss");
+            assert!(
+                reason.contains("larger than any kernel accepts"),
+                "{reason}"
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+}
