@@ -454,7 +454,7 @@ impl Parser<'_> {
         self.init_legacy_maps()?;
         self.init_btf_maps()?;
         self.init_data_maps()?;
-        self.init_kconfig_map();
+        self.init_kconfig_map()?;
         // Duplicate names: sort references (objects have a few dozen maps;
         // cheaper than hashing each name).
         let mut names: Vec<&str> = self.maps.iter().map(|m| m.spec.name.as_str()).collect();
@@ -700,14 +700,21 @@ impl Parser<'_> {
     }
 
     /// libbpf's `bpf_object__init_kconfig_map`.
-    fn init_kconfig_map(&mut self) {
+    fn init_kconfig_map(&mut self) -> Result<(), ParseError> {
         let last = self.externs.iter().rev().find_map(|e| match e.spec.kind {
-            ExternKind::Kconfig { offset, size, .. } => Some(offset + size),
+            ExternKind::Kconfig { offset, size, .. } => Some(u64::from(offset) + u64::from(size)),
             ExternKind::Ksym { .. } => None,
         });
         let Some(size) = last else {
-            return;
+            return Ok(());
         };
+        if size > MAX_DATA_SECTION {
+            return Err(ParseError::map(
+                ".kconfig",
+                format!("its externs need {size} bytes, more than any kernel accepts as an array map value"),
+            ));
+        }
+        let size = size as u32;
         let spec = self.internal_map(".kconfig", DataSectionKind::Kconfig, None, size);
         self.maps.push(MapDesc {
             spec,
@@ -716,6 +723,7 @@ impl Parser<'_> {
             sec_offset: 0,
             real_name: ".kconfig".to_string(),
         });
+        Ok(())
     }
 }
 
