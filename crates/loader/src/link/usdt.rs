@@ -257,7 +257,7 @@ pub fn usdt_notes_from_bytes(data: &[u8]) -> Result<Vec<UsdtNote>, String> {
         segments
             .iter()
             .find(|(start, size, _)| va >= *start && va - start < *size)
-            .map(|(start, _, off)| va - start + off)
+            .and_then(|(start, _, off)| (va - start).checked_add(*off))
             .ok_or_else(|| format!("{what} at {va:#x} is in no loadable segment"))
     };
     let align4 = |n: usize| n.div_ceil(4) * 4;
@@ -595,6 +595,21 @@ mod tests {
         assert_eq!((u64_at(32), u32_at(40), v[46], v[47]), (7, 0, 0, 48));
         assert_eq!(u64_at(192), 0xc0ffee);
         assert_eq!(u16_at(200), 3);
+    }
+
+    #[test]
+    fn hostile_notes_are_errors_not_panics() {
+        // Found by the usdt_notes fuzzer: a segment whose file offset plus
+        // the site's distance into it overflows u64.
+        let elf = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fuzz/seeds/usdt_notes/segment-offset-overflow"
+        ))
+        .unwrap();
+        let err = usdt_notes_from_bytes(&elf).unwrap_err();
+        assert!(err.contains("is in no loadable segment"), "{err}");
+        assert!(usdt_notes_from_bytes(b"\x7fELF").is_err());
+        assert!(usdt_notes_from_bytes(&[]).is_err());
     }
 
     #[test]
