@@ -741,16 +741,6 @@ impl<'a> Btf<'a> {
         self.strings().get(self.name_off(id))
     }
 
-    /// Calls `f(id, name offset)` for every own type in id order, reading
-    /// the name offsets straight from the records (the inner loop of name
-    /// lookups by scanning); stops when `f` breaks.
-    pub(crate) fn scan_name_offs(
-        &self,
-        mut f: impl FnMut(TypeId, u32) -> std::ops::ControlFlow<()>,
-    ) -> std::ops::ControlFlow<()> {
-        self.scan_headers(|id, name_off, _| f(id, name_off))
-    }
-
     /// Calls `f(id, name_off, info)` with the first two words of every own
     /// type's record (native byte order; `info` holds the kind in bits
     /// 24–28, `kind_flag` in bit 31, `vlen` in bits 0–15), in id order,

@@ -121,7 +121,7 @@ impl Btf<'_> {
         }
         let strings = self.strings();
         let mut scanned = 0u64;
-        let result = self.scan_name_offs(|id, off| {
+        let result = self.scan_headers(|id, off, _| {
             scanned += 1;
             if off != 0 && strings.eq_at(off, name) {
                 f(id)

@@ -130,6 +130,18 @@ pub(crate) struct Strings<'a> {
 }
 
 impl<'a> Strings<'a> {
+    /// The bytes from `off` to the end of its string section (base or own),
+    /// or `None` if out of range.
+    #[inline]
+    fn tail(&self, off: u32) -> Option<&'a [u8]> {
+        let off = off as usize;
+        if off < self.base.len() {
+            self.base.get(off..)
+        } else {
+            self.own.get(off - self.base.len()..)
+        }
+    }
+
     /// The NUL-terminated bytes at `off` (without the NUL), or `None` if out
     /// of range.
     #[inline]
@@ -139,12 +151,7 @@ impl<'a> Strings<'a> {
         if off == 0 {
             return Some(&[]);
         }
-        let off = off as usize;
-        let tail = if off < self.base.len() {
-            self.base.get(off..)?
-        } else {
-            self.own.get(off - self.base.len()..)?
-        };
+        let tail = self.tail(off)?;
         let end = tail.iter().position(|&b| b == 0)?;
         tail.get(..end)
     }
@@ -154,13 +161,7 @@ impl<'a> Strings<'a> {
     /// byte or two (the inner loop of name lookups by scanning).
     #[inline]
     pub(crate) fn eq_at(&self, off: u32, name: &[u8]) -> bool {
-        let off = off as usize;
-        let tail = if off < self.base.len() {
-            self.base.get(off..)
-        } else {
-            self.own.get(off - self.base.len()..)
-        };
-        let Some(tail) = tail else {
+        let Some(tail) = self.tail(off) else {
             return false;
         };
         tail.first() == name.first()
