@@ -85,7 +85,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod btfx;
+pub(crate) mod btfx;
 mod cands;
 mod compat;
 mod error;

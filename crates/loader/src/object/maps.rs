@@ -9,6 +9,7 @@ use oxbpf_maps::{MapBtf, MapEntry, MapFlags, MapSpec, MapType, Pinning};
 
 use super::{Parser, SecKind};
 use crate::btf_edit::VAR_STATIC;
+use crate::core::btfx::{k, RawType};
 use crate::error::ParseError;
 use crate::spec::{DataSectionKind, ExternKind};
 
@@ -115,22 +116,6 @@ fn is_ringbuf(t: MapType) -> bool {
     t == MapType::RINGBUF || t == MapType::USER_RINGBUF
 }
 
-/// Kind number and size-or-type word of type `id`'s raw record.
-#[inline]
-fn raw_head<'b>(btf: &'b Btf<'_>, id: TypeId) -> Option<(u32, u32, &'b [u8])> {
-    let rec = btf.raw_record(id)?;
-    let word = |i: usize| -> u32 {
-        rec.get(i * 4..i * 4 + 4)
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, u32::from_ne_bytes)
-    };
-    Some(((word(1) >> 24) & 0x7f, word(2), rec))
-}
-
-/// `BTF_KIND_PTR`, `BTF_KIND_ARRAY`
-const KIND_PTR: u32 = 2;
-const KIND_ARRAY: u32 = 3;
-
 /// The largest global data section accepted: array map values are at most
 /// `KMALLOC_MAX_SIZE`, which is 4 MiB with 4 KiB pages and the default page
 /// order, and 512 MiB in the largest configuration (64 KiB pages, order 13).
@@ -140,10 +125,11 @@ const MAX_DATA_SECTION: u64 = 512 << 20;
 /// case is read from raw records; anything else takes the decoding path,
 /// which also words the errors.
 fn field_int(map: &str, btf: &Btf<'_>, m: &Member<'_>) -> Result<u32, ParseError> {
-    if let Some((KIND_PTR, target, _)) = btf.resolve(m.ty).ok().and_then(|id| raw_head(btf, id)) {
-        if let Some((KIND_ARRAY, _, rec)) = raw_head(btf, TypeId(target)) {
-            if let Some(n) = rec.get(20..24).and_then(|b| b.try_into().ok()) {
-                return Ok(u32::from_ne_bytes(n));
+    let raw = |id| RawType::of(btf, id);
+    if let Some(ptr) = btf.resolve(m.ty).ok().and_then(raw) {
+        if let Some(arr) = raw(ptr.ty()).filter(|_| ptr.kind == k::PTR) {
+            if arr.kind == k::ARRAY {
+                return Ok(arr.array().1);
             }
         }
     }
@@ -212,9 +198,9 @@ fn pointee(
     m: &Member<'_>,
     what: &str,
 ) -> Result<(TypeId, u32), ParseError> {
-    if let Some((KIND_PTR, target, _)) = raw_head(btf, m.ty) {
-        if let Ok(size) = btf.size_of(TypeId(target)) {
-            return Ok((TypeId(target), size));
+    if let Some(ptr) = RawType::of(btf, m.ty).filter(|t| t.kind == k::PTR) {
+        if let Ok(size) = btf.size_of(ptr.ty()) {
+            return Ok((ptr.ty(), size));
         }
     }
     match btf.type_by_id(m.ty) {
