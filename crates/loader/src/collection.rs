@@ -1315,6 +1315,20 @@ impl<'a> Loader<'a> {
                 .map(|(_, target)| target.clone()),
             _ => None,
         };
+        // struct_ops: the kernel struct and member this program implements.
+        let struct_ops = match p.prog_type {
+            ProgramType::STRUCT_OPS => Some(
+                self.struct_ops_progs
+                    .iter()
+                    .find(|(name, _)| *name == p.name)
+                    .map(|(_, a)| *a)
+                    .ok_or_else(|| LoadError::StructOps {
+                        map: String::new(),
+                        reason: format!("program `{}` is in no struct_ops map", p.name),
+                    })?,
+            ),
+            _ => None,
+        };
         let (attach_btf_id, attach_module) = match &freplace {
             Some(target) => {
                 let func = p.attach_target.as_deref().unwrap_or_default();
@@ -1327,29 +1341,18 @@ impl<'a> Loader<'a> {
                 })?;
                 (id, None)
             }
-            None if p.prog_type == ProgramType::STRUCT_OPS => {
-                let a = self
-                    .struct_ops_progs
-                    .iter()
-                    .find(|(name, _)| *name == p.name)
-                    .map(|(_, a)| *a)
-                    .ok_or_else(|| LoadError::StructOps {
-                        map: String::new(),
-                        reason: format!("program `{}` is in no struct_ops map", p.name),
-                    })?;
-                (a.type_id.get(), a.module)
-            }
-            None => self.attach_btf(p)?,
+            None => match struct_ops {
+                Some(a) => (a.type_id.get(), a.module),
+                None => self.attach_btf(p)?,
+            },
         };
         let license = CString::new(p.license.as_bytes()).map_err(|_| {
             LoadError::InvalidSpec(format!("program `{}`: license contains NUL", p.name))
         })?;
         let sec = p.section_info.as_ref();
         let mut expected = p.expected_attach_type.unwrap_or_default();
-        if let Some((_, a)) = self.struct_ops_progs.iter().find(|(n, _)| *n == p.name) {
-            if p.prog_type == ProgramType::STRUCT_OPS {
-                expected = AttachType::from_raw(a.member);
-            }
+        if let Some(a) = struct_ops {
+            expected = AttachType::from_raw(a.member);
         }
         if sec.is_some_and(|s| s.expected_attach_type_optional)
             && !supports(Feature::ExpectedAttachType)
